@@ -1,0 +1,59 @@
+# The entry points people type. `make run` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CSS := build/static/consult/consult.css
+DEFINITION := consult/consultations/definitions/facial-recognition.yaml
+export DJANGO_SETTINGS_MODULE ?= consult.settings
+
+.PHONY: run serve test lint typecheck static install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(CSS): node_modules/.package-lock.json consult/static/consult/consult.scss
+	npx sass --no-source-map --style=compressed --quiet-deps --load-path=node_modules \
+		consult/static/consult/consult.scss $(CSS)
+
+static: $(STAMP) $(CSS)
+	DEBUG=true $(BIN)/python manage.py collectstatic --noinput --verbosity 0 \
+		--ignore '*.scss' --ignore '*.scss.map'
+
+# Development server: DEBUG on, SQLite in db.sqlite3, emails printed to the console.
+run: static
+	DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DEBUG=true $(BIN)/python manage.py load_consultation $(DEFINITION)
+	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Production-style server; needs SECRET_KEY, ALLOWED_HOSTS and usually DATABASE_URL.
+serve: static
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/gunicorn consult.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-3}
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings > /dev/null
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) node_modules build staticfiles

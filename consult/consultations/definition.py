@@ -1,0 +1,276 @@
+"""Consultation definition files: parsing and validation, before anything touches the database.
+
+The schema is described for authors in docs/definitions.md. Every problem is reported as
+one ``DefinitionError`` naming the file, the question (or section) and what is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from consult.consultations.models import CHOICE_TYPES, Profile, QuestionType
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+SectionKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$", max_length=50)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+SHORT_TEXT_DEFAULT_MAX_LENGTH = 200
+DEFINABLE_TYPES = [t.value for t in QuestionType if t != QuestionType.MATRIX_ROW]
+
+
+class DefinitionError(Exception):
+    """A definition file that cannot be loaded; the message says where and why."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OptionDef(Strict):
+    code: Code
+    label: Text
+    hint: str = ""
+    value: int | None = None
+    exclusive: bool = False
+
+
+class RowDef(Strict):
+    code: Code
+    label: Text
+
+
+class ConditionDef(Strict):
+    question: Code
+    any_of: list[Code] = Field(min_length=1)
+
+
+class QuestionDef(Strict):
+    key: Code
+    type: Literal[tuple(DEFINABLE_TYPES)]  # type: ignore[valid-type]
+    text: Text
+    hint: str = ""
+    error: str = ""
+    required: bool = True
+    when: ConditionDef | None = None
+    profile: Profile | None = None
+    options: list[OptionDef] = []
+    rows: list[RowDef] = []
+    max_choices: int | None = Field(default=None, ge=1)
+    max_length: int | None = Field(default=None, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def check_shape(self) -> QuestionDef:
+        has_options = self.type in CHOICE_TYPES or self.type == QuestionType.MATRIX
+        if has_options and len(self.options) < 2:
+            raise ValueError(f"a {self.type} question needs at least two options")
+        if not has_options and self.options:
+            raise ValueError(f"a {self.type} question cannot have options")
+        _check_unique("option code", [option.code for option in self.options])
+        if self.type == QuestionType.MATRIX:
+            if not self.rows:
+                raise ValueError("a matrix question needs rows")
+            _check_unique("row code", [row.code for row in self.rows])
+        elif self.rows:
+            raise ValueError("only a matrix question can have rows")
+        if self.max_choices is not None:
+            if self.type != QuestionType.MULTIPLE_CHOICE:
+                raise ValueError("max_choices applies only to multiple_choice questions")
+            if self.max_choices > len(self.options):
+                raise ValueError("max_choices is more than the number of options")
+        if any(o.exclusive for o in self.options) and self.type != QuestionType.MULTIPLE_CHOICE:
+            raise ValueError("only multiple_choice options can be exclusive")
+        if self.type == QuestionType.LONG_TEXT and self.max_length is None:
+            raise ValueError("a long_text question needs max_length")
+        if self.max_length is not None and self.type not in {
+            QuestionType.SHORT_TEXT,
+            QuestionType.LONG_TEXT,
+        }:
+            raise ValueError("max_length applies only to short_text and long_text questions")
+        self._check_profile()
+        return self
+
+    def _check_profile(self) -> None:
+        if self.profile is None:
+            return
+        allowed = {
+            Profile.RESPONDENT_TYPE: {QuestionType.SINGLE_CHOICE},
+            Profile.PUBLICATION: {QuestionType.SINGLE_CHOICE},
+            Profile.NAME: {QuestionType.SHORT_TEXT},
+            Profile.ORGANISATION_NAME: {QuestionType.SHORT_TEXT},
+            Profile.EMAIL: {QuestionType.EMAIL},
+        }[self.profile]
+        if self.type not in allowed:
+            raise ValueError(f"profile {self.profile} needs a {' or '.join(allowed)} question")
+
+
+class SectionDef(Strict):
+    key: SectionKey
+    title: Text
+    intro: str = ""
+    questions: list[QuestionDef] = Field(min_length=1)
+
+
+class ConsultationDef(Strict):
+    slug: SectionKey
+    reference_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,4}$")]
+    title: Text
+    summary: Text
+    body: Text
+    privacy_notice: Text
+    opens_at: AwareDatetime
+    closes_at: AwareDatetime
+    sections: list[SectionDef] = Field(min_length=1)
+
+    def questions(self) -> list[QuestionDef]:
+        return [question for section in self.sections for question in section.questions]
+
+
+class LoadedDefinition(BaseModel):
+    definition: ConsultationDef
+    source: str
+    sha256: str
+
+
+def _check_unique(what: str, values: list[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{what} '{value}' is used twice")
+        seen.add(value)
+
+
+def definition_read(*, path: Path) -> LoadedDefinition:
+    """Read and validate a definition file, or raise ``DefinitionError``."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DefinitionError(f"{path}: cannot be read ({error})") from error
+    try:
+        raw = yaml.safe_load(source)
+    except yaml.YAMLError as error:
+        raise DefinitionError(f"{path}: is not valid YAML ({error})") from error
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{path}: must be a mapping with slug, title, sections and so on")
+    try:
+        definition = ConsultationDef.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise DefinitionError(
+            f"{path}: {_describe_location(raw, first['loc'])}: {_describe_problem(first)}"
+        ) from error
+    problem = _cross_check(definition)
+    if problem:
+        raise DefinitionError(f"{path}: {problem}")
+    return LoadedDefinition(
+        definition=definition,
+        source=source,
+        sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(),
+    )
+
+
+def _describe_location(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
+    """Turn a pydantic location such as ('sections', 2, 'questions', 1, 'type') into words."""
+    where: list[str] = []
+    node: Any = raw
+    for index, part in enumerate(loc):
+        parent_key = loc[index - 1] if index else None
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            where.append(f"field '{part}'")
+            break
+        if isinstance(part, int) and isinstance(node, dict):
+            label = node.get("key") or node.get("code") or f"number {part + 1}"
+            noun = {"sections": "section", "questions": "question", "options": "option"}.get(
+                str(parent_key), "row" if parent_key == "rows" else "item"
+            )
+            where[-1:] = [f"{noun} '{label}'"]
+        elif isinstance(part, str):
+            where.append(f"field '{part}'")
+    return ", ".join(where) or "the file"
+
+
+def _describe_problem(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return "is required but missing"
+    if error["type"] == "extra_forbidden":
+        return "is not a recognised field (see docs/definitions.md)"
+    if error["type"] == "literal_error":
+        return f"must be one of {', '.join(DEFINABLE_TYPES)}"
+    if error["type"] == "string_pattern_mismatch":
+        return "must be lowercase letters, digits and underscores, starting with a letter" + (
+            " (or hyphens, for section keys and slugs)" if "-" in str(error.get("ctx")) else ""
+        )
+    return message
+
+
+def _cross_check(definition: ConsultationDef) -> str | None:
+    """Rules that span questions: unique keys, conditions, dates, profiles."""
+    if definition.closes_at <= definition.opens_at:
+        return "closes_at must be after opens_at"
+    seen_sections: set[str] = set()
+    earlier: dict[str, QuestionDef] = {}
+    keys: set[str] = set()
+    profiles: set[Profile] = set()
+    for section in definition.sections:
+        if section.key in seen_sections:
+            return f"section '{section.key}': key is used twice"
+        seen_sections.add(section.key)
+        in_this_section: dict[str, QuestionDef] = {}
+        for question in section.questions:
+            problem = _question_cross_check(question, earlier, in_this_section, keys, profiles)
+            if problem:
+                return f"question '{question.key}': {problem}"
+            in_this_section[question.key] = question
+        earlier.update(in_this_section)
+    return None
+
+
+def _question_cross_check(
+    question: QuestionDef,
+    earlier: dict[str, QuestionDef],
+    in_this_section: dict[str, QuestionDef],
+    keys: set[str],
+    profiles: set[Profile],
+) -> str | None:
+    own_keys = [question.key] + [f"{question.key}__{row.code}" for row in question.rows]
+    for key in own_keys:
+        if key in keys:
+            return f"key '{key}' is used twice"
+        keys.add(key)
+    if question.profile is not None:
+        if question.profile in profiles:
+            return f"profile '{question.profile}' is given to more than one question"
+        profiles.add(question.profile)
+    if question.when is None:
+        return None
+    target_key = question.when.question
+    if target_key in in_this_section:
+        return (
+            f"condition refers to '{target_key}', which is in the same section; "
+            "a condition must refer to a question in an earlier section"
+        )
+    target = earlier.get(target_key)
+    if target is None:
+        return f"condition refers to '{target_key}', which is not a question in an earlier section"
+    if target.type not in CHOICE_TYPES:
+        return f"condition refers to '{target_key}', which is not a choice question"
+    codes = {option.code for option in target.options}
+    unknown = [code for code in question.when.any_of if code not in codes]
+    if unknown:
+        return f"condition uses {', '.join(unknown)}, which is not an option of '{target_key}'"
+    return None

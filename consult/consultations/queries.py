@@ -1,0 +1,182 @@
+"""Reads for consultations: a consultation's questions as plain, cached structures.
+
+The public journey asks "which questions does this page show, given these answers?" on
+every request; the structure only changes when a definition is loaded, so it is read
+once per definition version and kept in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from consult.consultations.models import Consultation, Option, Question, QuestionType, Section
+
+# An answer as the journey handles it: option codes for choice questions, text otherwise.
+AnswerValue = tuple[str, ...] | str
+AnswerMap = Mapping[str, AnswerValue]
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    id: int
+    code: str
+    label: str
+    hint: str
+    exclusive: bool
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    id: int
+    key: str
+    type: str
+    text: str
+    hint: str
+    error: str
+    required: bool
+    profile: str
+    max_length: int | None
+    max_choices: int | None
+    condition_key: str | None
+    condition_codes: frozenset[str]
+    options: tuple[OptionSpec, ...]
+    rows: tuple[QuestionSpec, ...] = ()
+
+    def option_by_code(self, code: str) -> OptionSpec | None:
+        return next((option for option in self.options if option.code == code), None)
+
+    @property
+    def is_choice(self) -> bool:
+        return bool(self.options)
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    key: str
+    title: str
+    intro: str
+    questions: tuple[QuestionSpec, ...]
+
+    def answerable(self) -> tuple[QuestionSpec, ...]:
+        """Questions that hold an answer: matrix rows stand in for their matrix."""
+        return tuple(q for question in self.questions for q in (question.rows or (question,)))
+
+
+@dataclass(frozen=True)
+class ConsultationSpec:
+    id: int
+    version: int
+    sections: tuple[SectionSpec, ...]
+    by_key: Mapping[str, QuestionSpec] = field(repr=False)
+    by_id: Mapping[int, QuestionSpec] = field(repr=False)
+
+    def section(self, key: str) -> SectionSpec | None:
+        return next((section for section in self.sections if section.key == key), None)
+
+    def answerable(self) -> tuple[QuestionSpec, ...]:
+        return tuple(q for section in self.sections for q in section.answerable())
+
+    def is_visible(self, question: QuestionSpec, answers: AnswerMap) -> bool:
+        """Whether the question is asked, given the answers so far (conditions chain)."""
+        if question.condition_key is None:
+            return True
+        condition = self.by_key[question.condition_key]
+        given = answers.get(condition.key, ())
+        return (
+            isinstance(given, tuple)
+            and not question.condition_codes.isdisjoint(given)
+            and self.is_visible(condition, answers)
+        )
+
+    def visible_questions(self, section: SectionSpec, answers: AnswerMap) -> list[QuestionSpec]:
+        return [q for q in section.questions if self.is_visible(q, answers)]
+
+    def visible_sections(self, answers: AnswerMap) -> list[SectionSpec]:
+        return [s for s in self.sections if self.visible_questions(s, answers)]
+
+    def missing_answers(self, answers: AnswerMap) -> list[tuple[SectionSpec, QuestionSpec]]:
+        """Required questions that are shown but not answered, in journey order."""
+        return [
+            (section, question)
+            for section in self.sections
+            for parent in self.visible_questions(section, answers)
+            for question in parent.rows or (parent,)
+            if question.required and not answers.get(question.key)
+        ]
+
+
+def consultation_spec(consultation: Consultation) -> ConsultationSpec:
+    return _spec(consultation.pk, consultation.definition_version, consultation.definition_sha256)
+
+
+@lru_cache(maxsize=64)
+def _spec(consultation_id: int, version: int, sha256: str) -> ConsultationSpec:
+    options: dict[int, list[OptionSpec]] = {}
+    for option in Option.objects.filter(question__consultation_id=consultation_id):
+        options.setdefault(option.question_id, []).append(
+            OptionSpec(option.pk, option.code, option.label, option.hint, option.exclusive)
+        )
+    questions = list(Question.objects.filter(consultation_id=consultation_id))
+    rows: dict[int, list[Question]] = {}
+    for question in questions:
+        if question.parent_id is not None:
+            rows.setdefault(question.parent_id, []).append(question)
+    by_id = {question.pk: question for question in questions}
+
+    def build(question: Question, parent: Question | None = None) -> QuestionSpec:
+        source = parent or question
+        condition = by_id.get(source.condition_question_id or 0)
+        return QuestionSpec(
+            id=question.pk,
+            key=question.key,
+            type=question.type,
+            text=question.text,
+            hint=source.hint if parent is None else "",
+            error=source.error,
+            required=question.required,
+            profile=question.profile,
+            max_length=question.max_length,
+            max_choices=question.max_choices,
+            condition_key=condition.key if condition else None,
+            condition_codes=frozenset(source.condition_codes),
+            options=tuple(options.get(source.pk, ())),
+            rows=tuple(build(row, question) for row in rows.get(question.pk, ())),
+        )
+
+    specs = {q.pk: build(q) for q in questions if q.parent_id is None}
+    by_key: dict[str, QuestionSpec] = {}
+    for spec in specs.values():
+        by_key[spec.key] = spec
+        by_key.update((row.key, row) for row in spec.rows)
+    sections = tuple(
+        SectionSpec(
+            key=section.key,
+            title=section.title,
+            intro=section.intro,
+            questions=tuple(
+                specs[q.pk] for q in questions if q.section_id == section.pk and q.pk in specs
+            ),
+        )
+        for section in Section.objects.filter(consultation_id=consultation_id)
+    )
+    return ConsultationSpec(
+        id=consultation_id,
+        version=version,
+        sections=sections,
+        by_key=by_key,
+        by_id={question.id: question for question in by_key.values()},
+    )
+
+
+__all__ = [
+    "AnswerMap",
+    "AnswerValue",
+    "ConsultationSpec",
+    "OptionSpec",
+    "QuestionSpec",
+    "QuestionType",
+    "SectionSpec",
+    "consultation_spec",
+]

@@ -1,0 +1,236 @@
+"""Forms for the public journey, built from the consultation definition (never per question)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import HTML, Button, Field, Fieldset, Layout, Size
+from django import forms
+from django.utils.html import escape, format_html
+
+from consult.consultations.models import Profile, QuestionType
+from consult.consultations.queries import AnswerMap, AnswerValue, QuestionSpec
+
+AUTOCOMPLETE = {
+    Profile.NAME: "name",
+    Profile.EMAIL: "email",
+    Profile.ORGANISATION_NAME: "organization",
+}
+INVALID_CHOICE = "Select one of the options shown"
+
+
+class GovukForm(forms.Form):
+    """Base for GOV.UK pages: subclasses declare fields and ``layout_fields``; this adds the rest.
+
+    The error summary and page heading are in the page template (above the form, as the
+    Design System asks); the helper renders the fields and one submit button.
+    """
+
+    submit_label = "Continue"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_fields()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page template puts the token in its <form>
+        self.helper.layout = Layout(*self.layout_fields(), Button("submit", self.submit_label))
+
+    def add_fields(self) -> None:
+        """Add fields that depend on the instance; declared fields need nothing here."""
+
+    def layout_fields(self) -> list[Any]:
+        return [Field(name) for name in self.fields]
+
+
+class SectionForm(GovukForm):
+    """The questions of one section that are shown, given the answers so far."""
+
+    def __init__(
+        self, *args: Any, questions: list[QuestionSpec], answers: AnswerMap, **kwargs: Any
+    ) -> None:
+        self.questions = questions
+        kwargs.setdefault("initial", _initial(questions, answers))
+        super().__init__(*args, **kwargs)
+
+    def add_fields(self) -> None:
+        for question in self.questions:
+            for answerable in question.rows or (question,):
+                self.fields[answerable.key] = _field(answerable, parent=question)
+
+    def layout_fields(self) -> list[Any]:
+        layout: list[Any] = []
+        for question in self.questions:
+            if question.rows:
+                layout.append(_matrix_layout(question))
+            else:
+                layout.append(_field_layout(question))
+        return layout
+
+    def answer_values(self) -> dict[str, AnswerValue]:
+        """The cleaned answers, as the services store them."""
+        values: dict[str, AnswerValue] = {}
+        for key, value in self.cleaned_data.items():
+            if isinstance(value, list):
+                values[key] = tuple(value)
+            elif key in self.fields and isinstance(self.fields[key], forms.ChoiceField):
+                values[key] = (value,) if value else ()
+            else:
+                values[key] = value.strip()
+        return values
+
+
+def _initial(questions: list[QuestionSpec], answers: AnswerMap) -> dict[str, Any]:
+    initial: dict[str, Any] = {}
+    for question in questions:
+        for answerable in question.rows or (question,):
+            value = answers.get(answerable.key)
+            if value is None:
+                continue
+            if answerable.type == QuestionType.MULTIPLE_CHOICE:
+                initial[answerable.key] = list(value)
+            elif isinstance(value, tuple):
+                initial[answerable.key] = value[0] if value else ""
+            else:
+                initial[answerable.key] = value
+    return initial
+
+
+def _required_message(question: QuestionSpec, parent: QuestionSpec) -> str:
+    if question is not parent:
+        return (
+            f"{parent.error}: {question.text}"
+            if parent.error
+            else f"Select an answer for “{question.text}”"
+        )
+    if question.error:
+        return question.error
+    if question.type == QuestionType.MULTIPLE_CHOICE:
+        return f"Select at least one option for “{question.text}”"
+    if question.is_choice:
+        return f"Select an answer for “{question.text}”"
+    return f"Enter an answer for “{question.text}”"
+
+
+def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
+    choices = [(option.code, option.label) for option in question.options]
+    common: dict[str, Any] = {
+        "label": escape(question.text),
+        "help_text": escape(question.hint),
+        "required": question.required,
+    }
+    errors = {"required": _required_message(question, parent), "invalid_choice": INVALID_CHOICE}
+    match question.type:
+        case QuestionType.MULTIPLE_CHOICE:
+            return MultipleChoiceWithRules(
+                question=question,
+                choices=choices,
+                widget=forms.CheckboxSelectMultiple,
+                error_messages=errors | {"invalid_choice": INVALID_CHOICE + " (%(value)s)"},
+                **common,
+            )
+        case QuestionType.SELECT:
+            return forms.ChoiceField(
+                choices=[("", "Select an option"), *choices], error_messages=errors, **common
+            )
+        case QuestionType.SINGLE_CHOICE | QuestionType.SCALE | QuestionType.MATRIX_ROW:
+            return forms.ChoiceField(
+                choices=choices, widget=forms.RadioSelect, error_messages=errors, **common
+            )
+        case QuestionType.EMAIL:
+            return forms.EmailField(
+                max_length=254,
+                error_messages=errors
+                | {
+                    "invalid": "Enter an email address in the correct format, like name@example.com"
+                },
+                widget=forms.EmailInput(attrs=_autocomplete(question, spellcheck="false")),
+                **common,
+            )
+        case QuestionType.SHORT_TEXT | QuestionType.LONG_TEXT:
+            widget = (
+                forms.Textarea(attrs={"rows": 8})
+                if question.type == QuestionType.LONG_TEXT
+                else forms.TextInput(attrs=_autocomplete(question))
+            )
+            return forms.CharField(
+                max_length=question.max_length,
+                widget=widget,
+                error_messages=errors
+                | {
+                    "max_length": f"Your answer to “{question.text}” must be "
+                    f"{question.max_length:,} characters or fewer"
+                },
+                **common,
+            )
+    raise ValueError(f"no form field for question type {question.type}")
+
+
+def _autocomplete(question: QuestionSpec, **attrs: str) -> dict[str, str]:
+    if question.profile in AUTOCOMPLETE:
+        attrs["autocomplete"] = AUTOCOMPLETE[Profile(question.profile)]
+    return attrs
+
+
+class MultipleChoiceWithRules(forms.MultipleChoiceField):
+    """Checkboxes with a maximum number of choices and "None of these" options."""
+
+    def __init__(self, *, question: QuestionSpec, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_choices = question.max_choices
+        self.exclusive = {
+            option.code: option.label for option in question.options if option.exclusive
+        }
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if self.max_choices and len(value) > self.max_choices:
+            raise forms.ValidationError(
+                f"Select no more than {self.max_choices} options", code="max_choices"
+            )
+        chosen_exclusive = [code for code in value if code in self.exclusive]
+        if chosen_exclusive and len(value) > 1:
+            label = self.exclusive[chosen_exclusive[0]]
+            raise forms.ValidationError(
+                f"Select “{label}” on its own, or untick it to choose other options",
+                code="exclusive",
+            )
+
+
+def _field_layout(question: QuestionSpec) -> Any:
+    match question.type:
+        case QuestionType.MULTIPLE_CHOICE:
+            return Field.checkboxes(question.key, legend_size=Size.MEDIUM)
+        case QuestionType.SINGLE_CHOICE | QuestionType.SCALE:
+            return Field.radios(question.key, legend_size=Size.MEDIUM)
+        case QuestionType.SELECT:
+            return Field.select(question.key, label_size=Size.MEDIUM)
+        case QuestionType.LONG_TEXT:
+            return Field.textarea(
+                question.key, label_size=Size.MEDIUM, max_characters=question.max_length
+            )
+        case _:
+            return Field.text(question.key, label_size=Size.MEDIUM)
+
+
+def _matrix_layout(question: QuestionSpec) -> Any:
+    hint_id = f"{question.key}_hint"
+    parts: list[Any] = []
+    if question.hint:
+        parts.append(
+            HTML(format_html('<div id="{}" class="govuk-hint">{}</div>', hint_id, question.hint))
+        )
+    for row in question.rows:
+        field = Field.radios(row.key, small=True, inline=True)
+        field.context["wrapper_class"] = "consult-matrix-row"
+        parts.append(field)
+    attrs = {"aria_describedby": hint_id} if question.hint else {}
+    return Fieldset(
+        *parts,
+        legend=escape(question.text),
+        legend_size=Size.MEDIUM,
+        css_class="govuk-!-margin-bottom-6",
+        css_id=f"id_{question.key}",
+        **attrs,
+    )

@@ -1,0 +1,172 @@
+"""Where a respondent is in the journey: their draft (kept in the session) and the way on.
+
+One browser can hold one draft per consultation; it survives leaving and coming back for
+as long as the session cookie lives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from consult.consultations.models import Consultation, Phase, QuestionType
+from consult.consultations.queries import (
+    AnswerMap,
+    AnswerValue,
+    ConsultationSpec,
+    QuestionSpec,
+    SectionSpec,
+)
+from consult.responses.models import Response
+from consult.responses.queries import response_answer_map, response_get
+
+SESSION_KEY = "consult.responses"
+
+
+@dataclass
+class Journey:
+    consultation: Consultation
+    phase: Phase
+    response: Response | None
+    _answers: dict[str, AnswerValue] | None = field(default=None, repr=False)
+
+    def answers(self, spec: ConsultationSpec) -> dict[str, AnswerValue]:
+        if self.response is None:
+            return {}
+        if self._answers is None:
+            self._answers = response_answer_map(response=self.response, spec=spec)
+        return self._answers
+
+    def section_url(self, section: SectionSpec) -> str:
+        return reverse("responses:section", args=[self.consultation.slug, section.key])
+
+    def check_url(self) -> str:
+        return reverse("responses:check", args=[self.consultation.slug])
+
+    def next_url(self, spec: ConsultationSpec, *, after: SectionSpec, answers: AnswerMap) -> str:
+        keys = [section.key for section in spec.sections]
+        later = spec.sections[keys.index(after.key) + 1 :]
+        following = next((s for s in later if spec.visible_questions(s, answers)), None)
+        return self.section_url(following) if following else self.check_url()
+
+    def previous_url(
+        self, spec: ConsultationSpec, *, before: SectionSpec, answers: AnswerMap
+    ) -> str:
+        keys = [section.key for section in spec.sections]
+        earlier = spec.sections[: keys.index(before.key)]
+        preceding = next((s for s in reversed(earlier) if spec.visible_questions(s, answers)), None)
+        if preceding:
+            return self.section_url(preceding)
+        return reverse("responses:start", args=[self.consultation.slug])
+
+    def first_gap_url(self, spec: ConsultationSpec, answers: AnswerMap) -> str:
+        """The first section with a required question unanswered, else "Check your answers"."""
+        missing = spec.missing_answers(answers)
+        return self.section_url(missing[0][0]) if missing else self.check_url()
+
+    def resume_url(self, spec: ConsultationSpec) -> str | None:
+        """Where a returning respondent carries on, if they have a draft."""
+        if self.response is None or self.phase != Phase.OPEN:
+            return None
+        answers = self.answers(spec)
+        answered = {
+            section.key
+            for section in spec.sections
+            for q in section.answerable()
+            if q.key in answers
+        }
+        for section in spec.visible_sections(answers):
+            if section.key not in answered:
+                return self.section_url(section)
+        return self.first_gap_url(spec, answers)
+
+
+def journey_load(request: HttpRequest, slug: str) -> Journey:
+    consultation = Consultation.objects.filter(slug=slug).first()
+    if consultation is None:
+        raise Http404("No consultation has that address")
+    response_id = request.session.get(SESSION_KEY, {}).get(slug)
+    response = (
+        response_get(response_id=response_id, consultation_id=consultation.pk)
+        if response_id
+        else None
+    )
+    return Journey(consultation, consultation.phase(timezone.now()), response)
+
+
+def journey_remember(request: HttpRequest, journey: Journey) -> None:
+    assert journey.response is not None  # noqa: S101 - callers start a draft first
+    drafts = dict(request.session.get(SESSION_KEY, {}))
+    drafts[journey.consultation.slug] = str(journey.response.pk)
+    request.session[SESSION_KEY] = drafts
+    request.session.cycle_key()
+
+
+def journey_forget(request: HttpRequest, slug: str) -> None:
+    drafts = dict(request.session.get(SESSION_KEY, {}))
+    drafts.pop(slug, None)
+    request.session[SESSION_KEY] = drafts
+
+
+def field_anchor(question: QuestionSpec) -> str:
+    """The id of the first input of a question, for error summaries and change links."""
+    first = question.rows[0] if question.rows else question
+    if first.type in {
+        QuestionType.SINGLE_CHOICE,
+        QuestionType.SCALE,
+        QuestionType.MULTIPLE_CHOICE,
+        QuestionType.MATRIX_ROW,
+    }:
+        return f"id_{first.key}_1"
+    return f"id_{first.key}"
+
+
+def check_answers_rows(
+    spec: ConsultationSpec, answers: AnswerMap, *, slug: str | None
+) -> list[dict[str, Any]]:
+    """Sections and their shown questions with the answers in words, for summary lists.
+
+    With a ``slug``, each row carries a link to change the answer and come back.
+    """
+    sections = []
+    for section in spec.visible_sections(answers):
+        rows = []
+        for question in spec.visible_questions(section, answers):
+            change_url = (
+                reverse("responses:section", args=[slug, section.key])
+                + f"?return=check#{field_anchor(question)}"
+                if slug
+                else None
+            )
+            rows.append(
+                {
+                    "question": question.text,
+                    "lines": _answer_lines(question, answers),
+                    "change_url": change_url,
+                    "key": question.key,
+                }
+            )
+        sections.append({"title": section.title, "rows": rows})
+    return sections
+
+
+def _answer_lines(question: QuestionSpec, answers: AnswerMap) -> list[str]:
+    if question.rows:
+        return [f"{row.text}: {_in_words(question, answers.get(row.key))}" for row in question.rows]
+    value = answers.get(question.key)
+    if isinstance(value, tuple) and value:
+        return [_in_words(question, (code,)) for code in value]
+    return [_in_words(question, value)]
+
+
+def _in_words(question: QuestionSpec, value: AnswerValue | None) -> str:
+    if not value:
+        return "Not answered"
+    if isinstance(value, str):
+        return value
+    option = question.option_by_code(value[0])
+    return option.label if option else value[0]

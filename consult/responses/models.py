@@ -1,0 +1,118 @@
+"""Responses, their answers (one row per answer, so results are a GROUP BY) and personal details."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from consult.consultations.models import Consultation, Option, Question
+
+
+class ResponseStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ResponseQuerySet(models.QuerySet["Response"]):
+    def counted(self) -> ResponseQuerySet:
+        """Responses that count in results: submitted and not withdrawn."""
+        return self.filter(status=ResponseStatus.SUBMITTED)
+
+
+class Response(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=20, unique=True)
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.PROTECT, related_name="responses"
+    )
+    status = models.CharField(
+        max_length=10, choices=ResponseStatus.choices, default=ResponseStatus.DRAFT
+    )
+    definition_version = models.PositiveIntegerField()
+    language = models.CharField(max_length=10, default="en")
+    respondent_type = models.CharField(max_length=60, blank=True, help_text="Option code")
+    publication = models.CharField(max_length=60, blank=True, help_text="Option code")
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ResponseQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["consultation", "status", "submitted_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=ResponseStatus.DRAFT, submitted_at__isnull=True)
+                | Q(status=ResponseStatus.SUBMITTED, submitted_at__isnull=False)
+                | Q(status=ResponseStatus.WITHDRAWN, submitted_at__isnull=False),
+                name="response_submitted_at_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ResponseStatus.WITHDRAWN, withdrawn_at__isnull=False)
+                | (~Q(status=ResponseStatus.WITHDRAWN) & Q(withdrawn_at__isnull=True)),
+                name="response_withdrawn_at_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Respondent(models.Model):
+    """Personal details, kept apart from answers so they can be excluded, restricted and purged."""
+
+    response = models.OneToOneField(
+        Response, on_delete=models.CASCADE, primary_key=True, related_name="respondent"
+    )
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    organisation_name = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"Respondent to {self.response_id}"
+
+
+class AnswerQuerySet(models.QuerySet["Answer"]):
+    def for_question(self, question: Question) -> AnswerQuerySet:
+        return self.filter(question=question)
+
+
+class Answer(models.Model):
+    """One answer: a chosen option (a multiple choice gives one row per option) or some text."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    option = models.ForeignKey(
+        Option, null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
+    )
+    # NULL, not "", marks an option answer: the check constraint below relies on it.
+    text = models.TextField(null=True, blank=True)  # noqa: DJ001
+
+    objects = AnswerQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["question", "option"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(option__isnull=False, text__isnull=True)
+                | Q(option__isnull=True, text__isnull=False),
+                name="answer_is_option_or_text",
+            ),
+            models.UniqueConstraint(
+                fields=["response", "question", "option"],
+                condition=Q(option__isnull=False),
+                name="answer_option_once",
+            ),
+            models.UniqueConstraint(
+                fields=["response", "question"],
+                condition=Q(option__isnull=True),
+                name="answer_text_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.option_id or self.text}"

@@ -1,0 +1,59 @@
+"""Reads for the public journey: a response's answers as the forms and pages use them."""
+
+from __future__ import annotations
+
+import uuid
+
+from consult.consultations.models import Profile
+from consult.consultations.queries import AnswerValue, ConsultationSpec
+from consult.responses.models import Answer, Respondent, Response
+
+PERSONAL_FIELDS = {
+    Profile.NAME: "name",
+    Profile.EMAIL: "email",
+    Profile.ORGANISATION_NAME: "organisation_name",
+}
+
+
+def response_get(*, response_id: str | uuid.UUID, consultation_id: int) -> Response | None:
+    """The response with its personal details, or None if it is not this consultation's."""
+    return (
+        Response.objects.select_related("respondent")
+        .filter(pk=response_id, consultation_id=consultation_id)
+        .first()
+    )
+
+
+def response_answer_map(*, response: Response, spec: ConsultationSpec) -> dict[str, AnswerValue]:
+    """Every stored answer by question key: option codes in option order, or text."""
+    codes: dict[str, list[str]] = {}
+    answers: dict[str, AnswerValue] = {}
+    rows = Answer.objects.filter(response=response).values_list(
+        "question_id", "option__code", "text"
+    )
+    for question_id, code, text in rows:
+        question = spec.by_id[question_id]
+        if code is None:
+            answers[question.key] = text
+        else:
+            codes.setdefault(question.key, []).append(code)
+    for key, chosen in codes.items():
+        order = [option.code for option in spec.by_key[key].options]
+        answers[key] = tuple(sorted(chosen, key=order.index))
+    respondent = _respondent(response)
+    if respondent is not None:
+        for question in spec.by_key.values():
+            field_name = (
+                PERSONAL_FIELDS.get(Profile(question.profile)) if question.profile else None
+            )
+            value = getattr(respondent, field_name) if field_name else ""
+            if value:
+                answers[question.key] = value
+    return answers
+
+
+def _respondent(response: Response) -> Respondent | None:
+    try:
+        return response.respondent
+    except Respondent.DoesNotExist:
+        return None

@@ -1,0 +1,19 @@
+"""URLs of the public journey."""
+
+from django.urls import path
+
+from consult.responses import views
+
+app_name = "responses"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("c/<slug:slug>/", views.start, name="start"),
+    path("c/<slug:slug>/privacy/", views.privacy, name="privacy"),
+    path("c/<slug:slug>/section/<slug:section_key>/", views.section, name="section"),
+    path("c/<slug:slug>/check-your-answers/", views.check_answers, name="check"),
+    path("c/<slug:slug>/confirmation/", views.confirmation, name="confirmation"),
+    path("c/<slug:slug>/start-again/", views.start_again, name="start_again"),
+    path("receipt/<str:token>/", views.receipt, name="receipt"),
+    path("receipt/<str:token>/withdraw/", views.withdraw, name="withdraw"),
+]

@@ -1,0 +1,190 @@
+"""Views of the public journey: each validates, calls a service, then redirects or renders."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from consult.consultations.models import Consultation, Phase
+from consult.consultations.queries import SectionSpec, consultation_spec
+from consult.responses import services
+from consult.responses.forms import SectionForm
+from consult.responses.journey import (
+    Journey,
+    check_answers_rows,
+    field_anchor,
+    journey_forget,
+    journey_load,
+    journey_remember,
+)
+from consult.responses.models import ResponseStatus
+from consult.responses.queries import response_answer_map
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    consultations = list(Consultation.objects.all())
+    by_phase = {phase: [c for c in consultations if c.phase(now) == phase] for phase in Phase}
+    return render(request, "responses/home.html", {"by_phase": by_phase, "Phase": Phase})
+
+
+def start(request: HttpRequest, slug: str) -> HttpResponse:
+    journey = journey_load(request, slug)
+    spec = consultation_spec(journey.consultation)
+    context = {
+        "consultation": journey.consultation,
+        "phase": journey.phase,
+        "first_section": spec.sections[0],
+        "resume_url": journey.resume_url(spec),
+    }
+    return render(request, "responses/start.html", context)
+
+
+def privacy(request: HttpRequest, slug: str) -> HttpResponse:
+    consultation = get_object_or_404(Consultation, slug=slug)
+    return render(request, "responses/privacy.html", {"consultation": consultation})
+
+
+@require_http_methods(["GET", "POST"])
+def section(request: HttpRequest, slug: str, section_key: str) -> HttpResponse:
+    journey = journey_load(request, slug)
+    if blocked := _closed_or_done(request, journey):
+        return blocked
+    spec = consultation_spec(journey.consultation)
+    current = spec.section(section_key)
+    if current is None:
+        return render(request, "404.html", status=404)
+    answers = journey.answers(spec)
+    questions = spec.visible_questions(current, answers)
+    if not questions:
+        return redirect(journey.next_url(spec, after=current, answers=answers))
+    returning_to_check = request.GET.get("return") == "check"
+    form = SectionForm(request.POST or None, questions=questions, answers=answers)
+    if request.method == "POST" and form.is_valid():
+        if journey.response is None:
+            journey.response = services.draft_start(
+                consultation=journey.consultation, now=timezone.now()
+            )
+            journey_remember(request, journey)
+        answers = services.section_save(
+            response=journey.response,
+            spec=spec,
+            section=current,
+            values=form.answer_values(),
+            now=timezone.now(),
+        )
+        if returning_to_check:
+            return redirect(journey.first_gap_url(spec, answers))
+        return redirect(journey.next_url(spec, after=current, answers=answers))
+    visible = spec.visible_sections(answers)
+    context = {
+        "consultation": journey.consultation,
+        "section": current,
+        "form": form,
+        "part": _part_number(visible, current),
+        "parts": len(visible),
+        "back_url": journey.previous_url(spec, before=current, answers=answers),
+    }
+    return render(request, "responses/section.html", context, status=400 if form.errors else 200)
+
+
+def _part_number(visible: list[SectionSpec], current: SectionSpec) -> int:
+    return next(i for i, section in enumerate(visible, start=1) if section.key == current.key)
+
+
+@require_http_methods(["GET", "POST"])
+def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
+    journey = journey_load(request, slug)
+    if blocked := _closed_or_done(request, journey):
+        return blocked
+    spec = consultation_spec(journey.consultation)
+    if journey.response is None:
+        return redirect("responses:start", slug=slug)
+    answers = journey.answers(spec)
+    missing: list[dict[str, str]] = []
+    if request.method == "POST":
+        try:
+            services.response_submit(
+                response=journey.response,
+                spec=spec,
+                now=timezone.now(),
+                site_url=request.build_absolute_uri("/"),
+            )
+        except services.IncompleteResponseError as error:
+            missing = [
+                {
+                    "url": f"{journey.section_url(section)}?return=check#{field_anchor(question)}",
+                    "text": question.text,
+                }
+                for section, question in error.missing
+            ]
+        else:
+            return redirect("responses:confirmation", slug=slug)
+    context = {
+        "consultation": journey.consultation,
+        "sections": check_answers_rows(spec, answers, slug=slug),
+        "missing": missing,
+    }
+    return render(request, "responses/check_answers.html", context, status=400 if missing else 200)
+
+
+def confirmation(request: HttpRequest, slug: str) -> HttpResponse:
+    journey = journey_load(request, slug)
+    response = journey.response
+    if response is None or response.status == ResponseStatus.DRAFT:
+        return redirect("responses:start", slug=slug)
+    return render(
+        request,
+        "responses/confirmation.html",
+        {"consultation": journey.consultation, "response": response},
+    )
+
+
+@require_POST
+def start_again(request: HttpRequest, slug: str) -> HttpResponse:
+    journey_forget(request, slug)
+    return redirect("responses:start", slug=slug)
+
+
+def _closed_or_done(request: HttpRequest, journey: Journey) -> HttpResponse | None:
+    """The page to show instead of a form when answering is not possible."""
+    if journey.response is not None and journey.response.status != ResponseStatus.DRAFT:
+        return redirect("responses:confirmation", slug=journey.consultation.slug)
+    if journey.phase != Phase.OPEN:
+        return render(
+            request,
+            "responses/not_open.html",
+            {"consultation": journey.consultation, "phase": journey.phase},
+            status=403,
+        )
+    return None
+
+
+def receipt(request: HttpRequest, token: str) -> HttpResponse:
+    response = services.receipt_response(token)
+    if response is None:
+        return render(request, "responses/receipt_invalid.html", status=404)
+    spec = consultation_spec(response.consultation)
+    answers = response_answer_map(response=response, spec=spec)
+    context = {
+        "consultation": response.consultation,
+        "response": response,
+        "token": token,
+        "sections": check_answers_rows(spec, answers, slug=None),
+    }
+    return render(request, "responses/receipt.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    response = services.receipt_response(token)
+    if response is None:
+        return render(request, "responses/receipt_invalid.html", status=404)
+    if request.method == "POST":
+        services.response_withdraw(response=response, now=timezone.now())
+        return HttpResponseRedirect(reverse("responses:withdraw", args=[token]))
+    context = {"consultation": response.consultation, "response": response, "token": token}
+    return render(request, "responses/withdraw.html", context)
