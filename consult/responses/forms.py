@@ -149,8 +149,10 @@ def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
                 **common,
             )
         case QuestionType.SHORT_TEXT | QuestionType.LONG_TEXT:
+            # crispy-forms-gds 2.0 reads aria-describedby before setting it on a character
+            # count without a hint; an empty start value lets it append the count's id.
             widget = (
-                forms.Textarea(attrs={"rows": 8})
+                forms.Textarea(attrs={"rows": 8, "aria-describedby": ""})
                 if question.type == QuestionType.LONG_TEXT
                 else forms.TextInput(attrs=_autocomplete(question))
             )

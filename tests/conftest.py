@@ -1,0 +1,25 @@
+"""Fixtures shared by the whole suite."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from consult.consultations.models import Consultation
+from consult.consultations.services import consultation_load
+
+BUILT_IN = Path(__file__).resolve().parent.parent / (
+    "consult/consultations/definitions/facial-recognition.yaml"
+)
+
+
+@pytest.fixture
+def consultation(db) -> Consultation:
+    """The built-in consultation, open now whatever today's date."""
+    loaded = consultation_load(path=BUILT_IN, now=timezone.now()).consultation
+    now = timezone.now()
+    loaded.opens_at = now - timedelta(days=7)
+    loaded.closes_at = now + timedelta(days=30)
+    loaded.save(update_fields=["opens_at", "closes_at"])
+    return loaded
