@@ -156,7 +156,7 @@ def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
                 if question.type == QuestionType.LONG_TEXT
                 else forms.TextInput(attrs=_autocomplete(question))
             )
-            return forms.CharField(
+            field = forms.CharField(
                 max_length=question.max_length,
                 widget=widget,
                 error_messages=errors
@@ -166,6 +166,10 @@ def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
                 },
                 **common,
             )
+            # The Design System warns against maxlength: it silently cuts pasted text.
+            # The limit is checked on the server and counted down on the page instead.
+            field.widget.attrs.pop("maxlength", None)
+            return field
     raise ValueError(f"no form field for question type {question.type}")
 
 

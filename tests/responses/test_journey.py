@@ -42,7 +42,8 @@ def test_home_lists_the_open_consultation(client, consultation):
 
 def test_start_page_explains_and_links_to_the_first_section(client, consultation):
     page = client.get(reverse("responses:start", args=[consultation.slug])).content.decode()
-    assert "<h1" in page and consultation.title in page
+    assert "<h1" in page
+    assert consultation.title in page
     assert "10 to 15 minutes" in page
     assert "privacy notice" in page
     assert section_url(consultation, "about-you") in page
@@ -60,7 +61,8 @@ def test_full_journey_stores_answers_and_gives_a_reference(client, consultation,
     assert check.status_code == 200
     page = check.content.decode()
     assert "Check your answers" in page
-    assert "Wales" in page and "Ada Lovelace" in page
+    assert "Wales" in page
+    assert "Ada Lovelace" in page
 
     reply = submit(client, consultation)
     assert reply.status_code == 302
@@ -78,7 +80,8 @@ def test_full_journey_stores_answers_and_gives_a_reference(client, consultation,
     assert answers["region"] == ["wales"]
     assert "lfr_by_operator__police" in answers
     # Personal details live in their own table, never among the answers.
-    assert "name" not in answers and "email" not in answers
+    assert "name" not in answers
+    assert "email" not in answers
     assert Respondent.objects.get(response=response).name == "Ada Lovelace"
     # The organisation questions were hidden: nothing stored for them.
     assert "organisation_type" not in answers
@@ -276,7 +279,8 @@ def test_receipt_email_links_to_the_answers_and_withdrawal(client, consultation,
     assert len(mail.outbox) == 1
     email = mail.outbox[0]
     assert email.to == ["ada@example.com"]
-    assert response.reference in email.subject and response.reference in email.body
+    assert response.reference in email.subject
+    assert response.reference in email.body
     link = re.search(r"http://testserver(/receipt/\S+/)", email.body).group(1)
 
     receipt = client.get(link).content.decode()
