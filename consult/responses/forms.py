@@ -228,7 +228,7 @@ def _matrix_layout(question: QuestionSpec) -> Any:
             HTML(format_html('<div id="{}" class="govuk-hint">{}</div>', hint_id, question.hint))
         )
     for row in question.rows:
-        field = Field.radios(row.key, small=True, inline=True)
+        field = Field.radios(row.key, legend_size=Size.SMALL, small=True)
         field.context["wrapper_class"] = "consult-matrix-row"
         parts.append(field)
     attrs = {"aria_describedby": hint_id} if question.hint else {}
