@@ -1,0 +1,70 @@
+"""Django admin: consultation dates can change here; wording only through a definition file."""
+
+from django.contrib import admin
+
+from consult.consultations.models import Consultation, DefinitionVersion, Question, Section
+
+
+class SectionInline(admin.TabularInline):
+    model = Section
+    fields = ["position", "key", "title"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "opens_at", "closes_at", "definition_version"]
+    search_fields = ["title", "slug"]
+    fields = [
+        "title",
+        "slug",
+        "reference_prefix",
+        "opens_at",
+        "closes_at",
+        "definition_version",
+        "definition_sha256",
+    ]
+    readonly_fields = [
+        "title",
+        "slug",
+        "reference_prefix",
+        "definition_version",
+        "definition_sha256",
+    ]
+    inlines = [SectionInline]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # consultations are created from reviewed definition files
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only a definition file may write."""
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Question)
+class QuestionAdmin(ReadOnlyAdmin):
+    list_display = ["key", "type", "section", "required", "consultation"]
+    list_filter = ["consultation", "type"]
+    search_fields = ["key", "text"]
+
+
+@admin.register(DefinitionVersion)
+class DefinitionVersionAdmin(ReadOnlyAdmin):
+    list_display = ["consultation", "version", "loaded_at", "sha256"]
+    list_filter = ["consultation"]
+    search_fields = ["sha256"]

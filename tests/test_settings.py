@@ -1,0 +1,64 @@
+"""Settings come from the environment; production refuses to start without a secret key."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PRINT_SETTINGS = (
+    "import json, consult.settings as s; print(json.dumps({"
+    "'debug': s.DEBUG, 'db': s.DATABASES['default'], 'hosts': s.ALLOWED_HOSTS,"
+    "'email': s.EMAIL_BACKEND, 'email_host': s.EMAIL_HOST, 'tls': s.EMAIL_USE_TLS}))"
+)
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    clean.pop("DATABASE_URL", None)
+    return subprocess.run(  # noqa: S603 - fixed command, our own interpreter
+        [sys.executable, "-c", PRINT_SETTINGS],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = load_settings()
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_development_defaults_use_sqlite_tuned_for_concurrent_writers():
+    result = load_settings(DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    settings = json.loads(result.stdout)
+    assert settings["debug"] is True
+    database = settings["db"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert database["OPTIONS"]["timeout"] > 0
+    assert settings["email"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_database_email_and_hosts_come_from_the_environment():
+    result = load_settings(
+        SECRET_KEY="x" * 50,
+        DATABASE_URL="postgres://consult:pw@db.internal:5432/consult",
+        ALLOWED_HOSTS="consult.example.org",
+        EMAIL_URL="smtp+tls://user:pw@smtp.example.org:587",
+    )
+    assert result.returncode == 0, result.stderr
+    settings = json.loads(result.stdout)
+    assert settings["debug"] is False
+    assert settings["db"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings["db"]["HOST"] == "db.internal"
+    assert settings["hosts"] == ["consult.example.org"]
+    assert settings["email"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert settings["email_host"] == "smtp.example.org"
+    assert settings["tls"] is True
