@@ -23,8 +23,16 @@ from pydantic import (
 
 from consult.consultations.models import CHOICE_TYPES, Profile, QuestionType
 
-Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
-SectionKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$", max_length=50)]
+CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
+SLUG_PATTERN = r"^[a-z][a-z0-9-]*$"
+PREFIX_PATTERN = r"^[A-Z]{2,4}$"
+PATTERN_RULES = {
+    CODE_PATTERN: "lowercase letters, digits and underscores, starting with a letter",
+    SLUG_PATTERN: "lowercase letters, digits and hyphens, starting with a letter",
+    PREFIX_PATTERN: "two to four capital letters",
+}
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_length=60)]
+SectionKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=50)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 SHORT_TEXT_DEFAULT_MAX_LENGTH = 200
@@ -125,7 +133,7 @@ class SectionDef(Strict):
 
 class ConsultationDef(Strict):
     slug: SectionKey
-    reference_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,4}$")]
+    reference_prefix: Annotated[str, StringConstraints(pattern=PREFIX_PATTERN)]
     title: Text
     summary: Text
     body: Text
@@ -212,9 +220,7 @@ def _describe_problem(error: Any) -> str:
     if error["type"] == "literal_error":
         return f"must be one of {', '.join(DEFINABLE_TYPES)}"
     if error["type"] == "string_pattern_mismatch":
-        return "must be lowercase letters, digits and underscores, starting with a letter" + (
-            " (or hyphens, for section keys and slugs)" if "-" in str(error.get("ctx")) else ""
-        )
+        return f"must be {PATTERN_RULES[error['ctx']['pattern']]}"
     return message
 
 

@@ -123,6 +123,10 @@ def _question_rows(definition: ConsultationDef) -> list[tuple[str, _QuestionRow]
 
 
 def _breaking_change(consultation: Consultation, definition: ConsultationDef) -> str | None:
+    section_keys = {section.key for section in definition.sections}
+    for section in consultation.sections.all():  # type: ignore[attr-defined]
+        if section.key not in section_keys:
+            return f"section '{section.key}' would be removed"
     new_rows = {row.key: row for _, row in _question_rows(definition)}
     existing = consultation.questions.prefetch_related("options")  # type: ignore[attr-defined]
     for question in existing:
@@ -154,7 +158,14 @@ def _sync_structure(consultation: Consultation, definition: ConsultationDef) -> 
         section.save()
         sections[section_def.key] = section
 
-    questions = {q.key: q for q in consultation.questions.all()}  # type: ignore[attr-defined]
+    # Conditions and profiles are set again below; clearing them first lets removed
+    # questions go before new ones are saved, so a renamed key or moved profile never
+    # collides with a unique constraint.
+    new_keys = {row.key for _, row in _question_rows(definition)}
+    existing = Question.objects.filter(consultation=consultation)
+    existing.update(condition_question=None, profile="")
+    existing.exclude(key__in=new_keys).delete()
+    questions = {q.key: q for q in existing}
     kept: dict[str, Question] = {}
     for position, (section_key, row) in enumerate(_question_rows(definition), start=1):
         question = questions.pop(row.key, None) or Question(consultation=consultation, key=row.key)
@@ -187,9 +198,6 @@ def _sync_structure(consultation: Consultation, definition: ConsultationDef) -> 
             question.condition_codes = list(row.definition.when.any_of)
             question.save(update_fields=["condition_question", "condition_codes"])
 
-    leftover = list(questions.values())
-    Question.objects.filter(pk__in=[q.pk for q in leftover]).update(condition_question=None)
-    Question.objects.filter(pk__in=[q.pk for q in leftover]).delete()
     Section.objects.filter(pk__in=[s.pk for s in existing_sections.values()]).delete()
 
 
