@@ -5,7 +5,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CSS := build/static/consult/consult.css
 DEFINITION := consult/consultations/definitions/facial-recognition.yaml
-export DJANGO_SETTINGS_MODULE ?= consult.settings
 
 .PHONY: run serve test lint typecheck static install clean
 
