@@ -1,6 +1,8 @@
 """Django admin: consultation dates can change here; wording only through a definition file."""
 
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from consult.consultations.models import Consultation, DefinitionVersion, Question, Section
 
@@ -8,12 +10,12 @@ from consult.consultations.models import Consultation, DefinitionVersion, Questi
 class SectionInline(admin.TabularInline):
     model = Section
     fields = ["position", "key", "title"]
-    readonly_fields = fields
+    readonly_fields = ["position", "key", "title"]
     extra = 0
     can_delete = False
     show_change_link = False
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -39,20 +41,20 @@ class ConsultationAdmin(admin.ModelAdmin):
     ]
     inlines = [SectionInline]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # consultations are created from reviewed definition files
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows that only a definition file may write."""
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

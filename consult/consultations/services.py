@@ -66,7 +66,7 @@ def consultation_load(*, path: Path, now: datetime) -> LoadResult:
         elif consultation.definition_sha256 == loaded.sha256:
             return LoadResult(consultation=consultation, outcome=LoadOutcome.UNCHANGED)
         else:
-            if consultation.responses.exists():  # type: ignore[attr-defined]
+            if consultation.responses.exists():
                 problem = _breaking_change(consultation, definition)
                 if problem:
                     raise DefinitionError(
@@ -124,11 +124,11 @@ def _question_rows(definition: ConsultationDef) -> list[tuple[str, _QuestionRow]
 
 def _breaking_change(consultation: Consultation, definition: ConsultationDef) -> str | None:
     section_keys = {section.key for section in definition.sections}
-    for section in consultation.sections.all():  # type: ignore[attr-defined]
+    for section in consultation.sections.all():
         if section.key not in section_keys:
             return f"section '{section.key}' would be removed"
     new_rows = {row.key: row for _, row in _question_rows(definition)}
-    existing = consultation.questions.prefetch_related("options")  # type: ignore[attr-defined]
+    existing = consultation.questions.prefetch_related("options")
     for question in existing:
         row = new_rows.get(question.key)
         if row is None:
@@ -146,7 +146,7 @@ def _breaking_change(consultation: Consultation, definition: ConsultationDef) ->
 
 def _sync_structure(consultation: Consultation, definition: ConsultationDef) -> None:
     """Create or update sections, questions and options by their stable keys."""
-    existing_sections = {s.key: s for s in consultation.sections.all()}  # type: ignore[attr-defined]
+    existing_sections = {s.key: s for s in consultation.sections.all()}
     sections: dict[str, Section] = {}
     for position, section_def in enumerate(definition.sections, start=1):
         section = existing_sections.pop(section_def.key, None) or Section(
@@ -202,7 +202,7 @@ def _sync_structure(consultation: Consultation, definition: ConsultationDef) -> 
 
 
 def _sync_options(question: Question, question_def: QuestionDef) -> None:
-    options = {option.code: option for option in question.options.all()}  # type: ignore[attr-defined]
+    options = {option.code: option for option in question.options.all()}
     for position, option_def in enumerate(question_def.options, start=1):
         option = options.pop(option_def.code, None) or Option(
             question=question, code=option_def.code

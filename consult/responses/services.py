@@ -111,7 +111,7 @@ def _personal_field(question: QuestionSpec) -> str | None:
 def _answer_rows(
     response: Response, spec: ConsultationSpec, keys: set[str], answers: dict[str, AnswerValue]
 ) -> list[Answer]:
-    rows = []
+    rows: list[Answer] = []
     for key in sorted(keys & answers.keys()):
         question = spec.by_key[key]
         value = answers[key]
