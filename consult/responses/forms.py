@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crispy_forms_gds.choices import Choice
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Button, Field, Fieldset, Layout, Size
 from django import forms
@@ -113,6 +114,20 @@ def _required_message(question: QuestionSpec, parent: QuestionSpec) -> str:
     return f"Enter an answer for “{question.text}”"
 
 
+def _choices(question: QuestionSpec) -> list[Choice]:
+    """Radio and checkbox items, with hints and an "or" before an exclusive option."""
+    choices = []
+    following = [*question.options[1:], None]
+    for option, after in zip(question.options, following, strict=True):
+        extra: dict[str, Any] = {"exclusive": option.exclusive}
+        if option.hint:
+            extra["hint"] = option.hint
+        if after is not None and after.exclusive:
+            extra["divider"] = "or"
+        choices.append(Choice(option.code, option.label, **extra))
+    return choices
+
+
 def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
     choices = [(option.code, option.label) for option in question.options]
     common: dict[str, Any] = {
@@ -125,7 +140,7 @@ def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
         case QuestionType.MULTIPLE_CHOICE:
             return MultipleChoiceWithRules(
                 question=question,
-                choices=choices,
+                choices=_choices(question),
                 widget=forms.CheckboxSelectMultiple,
                 error_messages=errors | {"invalid_choice": INVALID_CHOICE + " (%(value)s)"},
                 **common,
@@ -136,7 +151,10 @@ def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
             )
         case QuestionType.SINGLE_CHOICE | QuestionType.SCALE | QuestionType.MATRIX_ROW:
             return forms.ChoiceField(
-                choices=choices, widget=forms.RadioSelect, error_messages=errors, **common
+                choices=_choices(question),
+                widget=forms.RadioSelect,
+                error_messages=errors,
+                **common,
             )
         case QuestionType.EMAIL:
             return forms.EmailField(

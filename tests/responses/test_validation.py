@@ -172,3 +172,15 @@ def test_every_section_page_has_one_h1_and_fieldsets_with_legends(client, consul
         assert page.count("<h1") == 1, section.key
         assert page.count("<fieldset") == page.count("<legend"), section.key
         assert re.search(r"<title>[^<]*" + re.escape(section.title), page), section.key
+
+
+def test_none_of_these_is_marked_exclusive_after_an_or_divider(client, consultation):
+    page = client.get(section_url(consultation, "use")).content.decode()
+    none_input = re.search(r'<input[^>]*name="lfr_purposes"[^>]*value="none"[^>]*>', page)
+    assert none_input is not None
+    assert 'data-behaviour="exclusive"' in none_input.group(0)
+    before_none = page[: none_input.start()]
+    assert re.search(
+        r'govuk-checkboxes__divider">or</div>\s*<div class="govuk-checkboxes__item">\s*$',
+        before_none,
+    )
