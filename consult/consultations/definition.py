@@ -36,6 +36,9 @@ SectionKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=5
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 SHORT_TEXT_DEFAULT_MAX_LENGTH = 200
+# Respondent.name and Respondent.organisation_name hold this many characters.
+PERSONAL_TEXT_MAX_LENGTH = 200
+TEXT_PROFILES = {Profile.NAME, Profile.ORGANISATION_NAME}
 DEFINABLE_TYPES = [t.value for t in QuestionType if t != QuestionType.MATRIX_ROW]
 
 
@@ -122,6 +125,11 @@ class QuestionDef(Strict):
         }[self.profile]
         if self.type not in allowed:
             raise ValueError(f"profile {self.profile} needs a {' or '.join(allowed)} question")
+        if self.profile in TEXT_PROFILES and (self.max_length or 0) > PERSONAL_TEXT_MAX_LENGTH:
+            raise ValueError(
+                f"max_length for profile {self.profile} can be at most "
+                f"{PERSONAL_TEXT_MAX_LENGTH}, the size of the respondent details field"
+            )
 
 
 class SectionDef(Strict):

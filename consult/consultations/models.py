@@ -14,11 +14,6 @@ class Phase(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-class ConsultationQuerySet(models.QuerySet["Consultation"]):
-    def open_at(self, now: datetime) -> ConsultationQuerySet:
-        return self.filter(opens_at__lte=now, closes_at__gt=now)
-
-
 class Consultation(models.Model):
     slug = models.SlugField(unique=True)
     reference_prefix = models.CharField(max_length=4)
@@ -30,8 +25,6 @@ class Consultation(models.Model):
     closes_at = models.DateTimeField()
     definition_version = models.PositiveIntegerField(default=1)
     definition_sha256 = models.CharField(max_length=64)
-
-    objects = ConsultationQuerySet.as_manager()
 
     class Meta:
         ordering = ["closes_at", "slug"]
@@ -54,7 +47,11 @@ class Consultation(models.Model):
 
 
 class DefinitionVersion(models.Model):
-    """Every definition text that was loaded, so a wording change can be traced."""
+    """Every definition text that was loaded, so a wording change can be traced.
+
+    The file's dates are kept too: a reload applies them only when they changed in the
+    file, so dates changed in the admin survive a wording fix.
+    """
 
     consultation = models.ForeignKey(
         Consultation, on_delete=models.CASCADE, related_name="definition_versions"
@@ -62,6 +59,8 @@ class DefinitionVersion(models.Model):
     version = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     source = models.TextField()
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
     loaded_at = models.DateTimeField()
 
     class Meta:
@@ -116,7 +115,6 @@ CHOICE_TYPES = frozenset(
         QuestionType.SELECT,
     }
 )
-TEXT_TYPES = frozenset({QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT, QuestionType.EMAIL})
 
 
 class Profile(models.TextChoices):
@@ -127,9 +125,6 @@ class Profile(models.TextChoices):
     NAME = "name", "Name"
     EMAIL = "email", "Email address"
     ORGANISATION_NAME = "organisation_name", "Organisation name"
-
-
-PERSONAL_PROFILES = frozenset({Profile.NAME, Profile.EMAIL, Profile.ORGANISATION_NAME})
 
 
 class Question(models.Model):

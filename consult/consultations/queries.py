@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from consult.consultations.models import Consultation, Option, Question, QuestionType, Section
+from consult.consultations.models import Consultation, Option, Question, Section
 
 # An answer as the journey handles it: option codes for choice questions, text otherwise.
 AnswerValue = tuple[str, ...] | str
@@ -66,11 +66,10 @@ class SectionSpec:
 
 @dataclass(frozen=True)
 class ConsultationSpec:
-    id: int
-    version: int
     sections: tuple[SectionSpec, ...]
     by_key: Mapping[str, QuestionSpec] = field(repr=False)
     by_id: Mapping[int, QuestionSpec] = field(repr=False)
+    by_profile: Mapping[str, QuestionSpec] = field(repr=False)
 
     def section(self, key: str) -> SectionSpec | None:
         return next((section for section in self.sections if section.key == key), None)
@@ -162,21 +161,8 @@ def _spec(consultation_id: int, version: int, sha256: str) -> ConsultationSpec:
         for section in Section.objects.filter(consultation_id=consultation_id)
     )
     return ConsultationSpec(
-        id=consultation_id,
-        version=version,
         sections=sections,
         by_key=by_key,
         by_id={question.id: question for question in by_key.values()},
+        by_profile={q.profile: q for q in by_key.values() if q.profile},
     )
-
-
-__all__ = [
-    "AnswerMap",
-    "AnswerValue",
-    "ConsultationSpec",
-    "OptionSpec",
-    "QuestionSpec",
-    "QuestionType",
-    "SectionSpec",
-    "consultation_spec",
-]

@@ -81,8 +81,9 @@ def consultation_load(*, path: Path, now: datetime) -> LoadResult:
         consultation.summary = definition.summary
         consultation.body = definition.body
         consultation.privacy_notice = definition.privacy_notice
-        consultation.opens_at = definition.opens_at
-        consultation.closes_at = definition.closes_at
+        if _file_dates_changed(consultation, definition):
+            consultation.opens_at = definition.opens_at
+            consultation.closes_at = definition.closes_at
         consultation.definition_sha256 = loaded.sha256
         consultation.save()
         _sync_structure(consultation, definition)
@@ -91,9 +92,22 @@ def consultation_load(*, path: Path, now: datetime) -> LoadResult:
             version=consultation.definition_version,
             sha256=loaded.sha256,
             source=loaded.source,
+            opens_at=definition.opens_at,
+            closes_at=definition.closes_at,
             loaded_at=now,
         )
     return LoadResult(consultation=consultation, outcome=outcome)
+
+
+def _file_dates_changed(consultation: Consultation, definition: ConsultationDef) -> bool:
+    """Whether the file's dates differ from the last file's (always true for a new one)."""
+    if consultation.pk is None:
+        return True
+    previous = consultation.definition_versions.order_by("-version").first()
+    return previous is None or (previous.opens_at, previous.closes_at) != (
+        definition.opens_at,
+        definition.closes_at,
+    )
 
 
 def _question_rows(definition: ConsultationDef) -> list[tuple[str, _QuestionRow]]:

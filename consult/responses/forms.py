@@ -6,9 +6,9 @@ from typing import Any
 
 from crispy_forms_gds.choices import Choice
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import HTML, Button, Field, Fieldset, Layout, Size
+from crispy_forms_gds.layout import Button, Field, Fieldset, Layout, Size
 from django import forms
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 
 from consult.consultations.models import Profile, QuestionType
 from consult.consultations.queries import AnswerMap, AnswerValue, QuestionSpec
@@ -36,7 +36,10 @@ class GovukForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the page template puts the token in its <form>
-        self.helper.layout = Layout(*self.layout_fields(), Button("submit", self.submit_label))
+        self.helper.layout = Layout(
+            *self.layout_fields(),
+            Button("submit", self.submit_label, data_prevent_double_click="true"),
+        )
 
     def add_fields(self) -> None:
         """Add fields that depend on the instance; declared fields need nothing here."""
@@ -174,7 +177,7 @@ def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
                 if question.type == QuestionType.LONG_TEXT
                 else forms.TextInput(attrs=_autocomplete(question))
             )
-            field = forms.CharField(
+            field = TextField(
                 max_length=question.max_length,
                 widget=widget,
                 error_messages=errors
@@ -195,6 +198,13 @@ def _autocomplete(question: QuestionSpec, **attrs: str) -> dict[str, str]:
     if question.profile in AUTOCOMPLETE:
         attrs["autocomplete"] = AUTOCOMPLETE[Profile(question.profile)]
     return attrs
+
+
+class TextField(forms.CharField):
+    """Text whose line breaks count once, as the character count on the page counts them."""
+
+    def to_python(self, value: Any) -> str:
+        return (super().to_python(value) or "").replace("\r\n", "\n")
 
 
 class MultipleChoiceWithRules(forms.MultipleChoiceField):
@@ -229,7 +239,7 @@ def _field_layout(question: QuestionSpec) -> Any:
         case QuestionType.SINGLE_CHOICE | QuestionType.SCALE:
             return Field.radios(question.key, legend_size=Size.MEDIUM)
         case QuestionType.SELECT:
-            return Field.select(question.key, label_size=Size.MEDIUM)
+            return Field(question.key, context={"label_size": Size.for_label(Size.MEDIUM)})
         case QuestionType.LONG_TEXT:
             return Field.textarea(
                 question.key, label_size=Size.MEDIUM, max_characters=question.max_length
@@ -239,22 +249,17 @@ def _field_layout(question: QuestionSpec) -> Any:
 
 
 def _matrix_layout(question: QuestionSpec) -> Any:
-    hint_id = f"{question.key}_hint"
-    parts: list[Any] = []
-    if question.hint:
-        parts.append(
-            HTML(format_html('<div id="{}" class="govuk-hint">{}</div>', hint_id, question.hint))
-        )
+    rows = []
     for row in question.rows:
         field = Field.radios(row.key, legend_size=Size.SMALL, small=True)
         field.context["wrapper_class"] = "consult-matrix-row"
-        parts.append(field)
-    attrs = {"aria_describedby": hint_id} if question.hint else {}
-    return Fieldset(
-        *parts,
-        legend=escape(question.text),
-        legend_size=Size.MEDIUM,
+        rows.append(field)
+    fieldset = Fieldset(
+        *rows,
+        legend=question.text,
         css_class="govuk-!-margin-bottom-6",
         css_id=f"id_{question.key}",
-        **attrs,
+        template="responses/layout/matrix_fieldset.html",
     )
+    fieldset.context.update(hint=question.hint, hint_id=f"{question.key}_hint")
+    return fieldset

@@ -21,7 +21,7 @@ from consult.consultations.queries import (
     QuestionSpec,
     SectionSpec,
 )
-from consult.responses.models import Response
+from consult.responses.models import Response, ResponseStatus
 from consult.responses.queries import response_answer_map, response_get
 
 SESSION_KEY = "consult.responses"
@@ -33,6 +33,12 @@ class Journey:
     phase: Phase
     response: Response | None
     _answers: dict[str, AnswerValue] | None = field(default=None, repr=False)
+
+    def has_draft(self) -> bool:
+        return self.response is not None and self.response.status == ResponseStatus.DRAFT
+
+    def has_sent(self) -> bool:
+        return self.response is not None and self.response.status != ResponseStatus.DRAFT
 
     def answers(self, spec: ConsultationSpec) -> dict[str, AnswerValue]:
         if self.response is None:
@@ -70,7 +76,7 @@ class Journey:
 
     def resume_url(self, spec: ConsultationSpec) -> str | None:
         """Where a returning respondent carries on, if they have a draft."""
-        if self.response is None or self.phase != Phase.OPEN:
+        if not self.has_draft() or self.phase != Phase.OPEN:
             return None
         answers = self.answers(spec)
         answered = {
@@ -95,6 +101,8 @@ def journey_load(request: HttpRequest, slug: str) -> Journey:
         if response_id
         else None
     )
+    if response is not None:
+        response.consultation = consultation
     return Journey(consultation, consultation.phase(timezone.now()), response)
 
 

@@ -76,11 +76,6 @@ class Respondent(models.Model):
         return f"Respondent to {self.response_id}"
 
 
-class AnswerQuerySet(models.QuerySet["Answer"]):
-    def for_question(self, question: Question) -> AnswerQuerySet:
-        return self.filter(question=question)
-
-
 class Answer(models.Model):
     """One answer: a chosen option (a multiple choice gives one row per option) or some text."""
 
@@ -91,8 +86,6 @@ class Answer(models.Model):
     )
     # NULL, not "", marks an option answer: the check constraint below relies on it.
     text = models.TextField(null=True, blank=True)  # noqa: DJ001
-
-    objects = AnswerQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["question", "option"])]

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
 
 from consult.consultations.models import Profile
 from consult.consultations.queries import AnswerValue, ConsultationSpec
-from consult.responses.models import Answer, Respondent, Response
+from consult.responses.models import Answer, Respondent, Response, ResponseStatus
 
+RECEIPT_SALT = "consult.responses.receipt"
+
+# Questions with these profiles are stored in Respondent's fields, never as answers.
 PERSONAL_FIELDS = {
     Profile.NAME: "name",
     Profile.EMAIL: "email",
@@ -50,6 +57,21 @@ def response_answer_map(*, response: Response, spec: ConsultationSpec) -> dict[s
             if value:
                 answers[question.key] = value
     return answers
+
+
+def receipt_response(*, token: str) -> Response | None:
+    """The response a receipt link points at, or None if the link is forged or has expired."""
+    max_age = timedelta(days=settings.RECEIPT_LINK_MAX_AGE_DAYS)
+    try:
+        response_id = signing.loads(token, salt=RECEIPT_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    return (
+        Response.objects.select_related("consultation", "respondent")
+        .exclude(status=ResponseStatus.DRAFT)
+        .filter(pk=response_id)
+        .first()
+    )
 
 
 def _respondent(response: Response) -> Respondent | None:

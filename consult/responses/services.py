@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urljoin
 
 from django.conf import settings
@@ -17,11 +17,12 @@ from django.urls import reverse
 from consult.consultations.models import Consultation, Profile
 from consult.consultations.queries import AnswerValue, ConsultationSpec, QuestionSpec, SectionSpec
 from consult.responses.models import Answer, Respondent, Response, ResponseStatus
-from consult.responses.queries import PERSONAL_FIELDS, response_answer_map
+from consult.responses.queries import PERSONAL_FIELDS, RECEIPT_SALT, response_answer_map
+
+logger = logging.getLogger(__name__)
 
 # No 0/O, 1/I/L or U: a reference is read aloud and copied by hand.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-RECEIPT_SALT = "consult.responses.receipt"
 
 
 class IncompleteResponseError(Exception):
@@ -32,13 +33,11 @@ class IncompleteResponseError(Exception):
         self.missing = missing
 
 
-@dataclass(frozen=True)
-class SubmitResult:
-    response: Response
-    newly_submitted: bool
+class ResponseNotDraftError(Exception):
+    """The response was sent or withdrawn meanwhile (another tab, a double click)."""
 
 
-def reference_new(prefix: str) -> str:
+def reference_new(*, prefix: str) -> str:
     """A short reference such as FR-7K3M-Q9XD: 30**8 (about 6.6 * 10**11) possibilities."""
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"{prefix}-{chars[:4]}-{chars[4:]}"
@@ -48,8 +47,8 @@ def draft_start(*, consultation: Consultation, now: datetime) -> Response:
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                return Response.objects.create(
-                    reference=reference_new(consultation.reference_prefix),
+                response = Response.objects.create(
+                    reference=reference_new(prefix=consultation.reference_prefix),
                     consultation=consultation,
                     definition_version=consultation.definition_version,
                     started_at=now,
@@ -57,7 +56,17 @@ def draft_start(*, consultation: Consultation, now: datetime) -> Response:
                 )
         except IntegrityError:
             continue
+        return response
     raise RuntimeError("could not find an unused response reference in five tries")
+
+
+def _lock_draft(response: Response) -> None:
+    """Hold the response's row until the transaction ends; refuse one no longer a draft."""
+    still_draft = Response.objects.select_for_update().filter(
+        pk=response.pk, status=ResponseStatus.DRAFT
+    )
+    if not list(still_draft.values_list("pk", flat=True)):
+        raise ResponseNotDraftError(response.reference)
 
 
 def section_save(
@@ -71,41 +80,39 @@ def section_save(
     """Store a section's answers and drop answers that the change hides; return all answers.
 
     ``values`` holds the validated answers to the section's shown questions ("" or () for
-    an optional question left blank).
+    an optional question left blank). Raises ``ResponseNotDraftError`` once the response
+    has been sent.
     """
-    answers = response_answer_map(response=response, spec=spec)
     section_keys = {question.key for question in section.answerable()}
-    answers = {k: v for k, v in answers.items() if k not in section_keys}
-    answers.update({k: v for k, v in values.items() if v})
-    shown = {
-        question.key
-        for each in spec.sections
-        for parent in spec.visible_questions(each, answers)
-        for question in parent.rows or (parent,)
-    }
-    hidden = {key for key in answers if key not in shown}
-    answers = {k: v for k, v in answers.items() if k in shown}
-    stale = [spec.by_key[key].id for key in section_keys | hidden]
-
     with transaction.atomic():
+        _lock_draft(response)
+        answers = response_answer_map(response=response, spec=spec)
+        answers = {k: v for k, v in answers.items() if k not in section_keys}
+        answers.update({k: v for k, v in values.items() if v})
+        shown = {
+            question.key
+            for each in spec.sections
+            for parent in spec.visible_questions(each, answers)
+            for question in parent.rows or (parent,)
+        }
+        hidden = {key for key in answers if key not in shown}
+        answers = {k: v for k, v in answers.items() if k in shown}
+        stale = [spec.by_key[key].id for key in section_keys | hidden]
+
         Answer.objects.filter(response=response, question_id__in=stale).delete()
         Answer.objects.bulk_create(_answer_rows(response, spec, section_keys, answers))
         personal = {
             field_name: str(answers.get(question.key, ""))
-            for question in spec.by_key.values()
-            if (field_name := _personal_field(question))
+            for profile, field_name in PERSONAL_FIELDS.items()
+            if (question := spec.by_profile.get(profile))
         }
         if any(personal.values()) or hasattr(response, "respondent"):
             Respondent.objects.update_or_create(response=response, defaults=personal)
-        response.respondent_type = _profile_code(spec, answers, Profile.RESPONDENT_TYPE)
-        response.publication = _profile_code(spec, answers, Profile.PUBLICATION)
+        response.respondent_type = _chosen_code(spec, answers, Profile.RESPONDENT_TYPE)
+        response.publication = _chosen_code(spec, answers, Profile.PUBLICATION)
         response.updated_at = now
         response.save(update_fields=["respondent_type", "publication", "updated_at"])
     return answers
-
-
-def _personal_field(question: QuestionSpec) -> str | None:
-    return PERSONAL_FIELDS.get(Profile(question.profile)) if question.profile else None
 
 
 def _answer_rows(
@@ -115,7 +122,7 @@ def _answer_rows(
     for key in sorted(keys & answers.keys()):
         question = spec.by_key[key]
         value = answers[key]
-        if _personal_field(question):
+        if question.profile in PERSONAL_FIELDS:
             continue
         if isinstance(value, tuple):
             rows.extend(
@@ -128,68 +135,52 @@ def _answer_rows(
     return rows
 
 
-def _profile_code(spec: ConsultationSpec, answers: dict[str, AnswerValue], profile: str) -> str:
-    question = next((q for q in spec.by_key.values() if q.profile == profile), None)
+def _chosen_code(spec: ConsultationSpec, answers: dict[str, AnswerValue], profile: str) -> str:
+    question = spec.by_profile.get(profile)
     value = answers.get(question.key, ()) if question else ()
     return value[0] if isinstance(value, tuple) and value else ""
 
 
 def response_submit(
     *, response: Response, spec: ConsultationSpec, now: datetime, site_url: str
-) -> SubmitResult:
+) -> Response:
     """Submit a draft once; a second call (double click, resent form) changes nothing.
 
     Raises ``IncompleteResponseError`` when a shown, required question is unanswered.
     With an email address, a receipt is sent once the submission is committed.
     """
-    if response.status != ResponseStatus.DRAFT:
-        return SubmitResult(response=response, newly_submitted=False)
-    answers = response_answer_map(response=response, spec=spec)
-    missing = spec.missing_answers(answers)
-    if missing:
-        raise IncompleteResponseError(missing)
     with transaction.atomic():
-        updated = Response.objects.filter(pk=response.pk, status=ResponseStatus.DRAFT).update(
+        try:
+            _lock_draft(response)
+        except ResponseNotDraftError:
+            response.refresh_from_db()
+            return response
+        answers = response_answer_map(response=response, spec=spec)
+        missing = spec.missing_answers(answers)
+        if missing:
+            raise IncompleteResponseError(missing)
+        Response.objects.filter(pk=response.pk).update(
             status=ResponseStatus.SUBMITTED, submitted_at=now, updated_at=now
         )
-        if updated:
-            response.status = ResponseStatus.SUBMITTED
-            response.submitted_at = response.updated_at = now
-            email = answers.get(_key_for(spec, Profile.EMAIL), "")
-            if isinstance(email, str) and email:
-                transaction.on_commit(
-                    lambda: receipt_send(response=response, email=email, site_url=site_url)
-                )
-        else:
-            response.refresh_from_db()
-    return SubmitResult(response=response, newly_submitted=bool(updated))
+        response.status = ResponseStatus.SUBMITTED
+        response.submitted_at = response.updated_at = now
+        email_question = spec.by_profile.get(Profile.EMAIL)
+        email = answers.get(email_question.key, "") if email_question else ""
+        if isinstance(email, str) and email:
+            transaction.on_commit(
+                lambda: receipt_send(response=response, email=email, site_url=site_url),
+                robust=True,
+            )
+    return response
 
 
-def _key_for(spec: ConsultationSpec, profile: str) -> str:
-    return next((q.key for q in spec.by_key.values() if q.profile == profile), "")
-
-
-def receipt_token(response: Response) -> str:
-    return signing.dumps(str(response.pk), salt=RECEIPT_SALT, compress=True)
-
-
-def receipt_response(token: str) -> Response | None:
-    """The response a receipt link points at, or None if the link is forged or has expired."""
-    max_age = timedelta(days=settings.RECEIPT_LINK_MAX_AGE_DAYS)
-    try:
-        response_id = signing.loads(token, salt=RECEIPT_SALT, max_age=max_age)
-    except signing.BadSignature:
-        return None
-    return (
-        Response.objects.select_related("consultation", "respondent")
-        .exclude(status=ResponseStatus.DRAFT)
-        .filter(pk=response_id)
-        .first()
-    )
+def receipt_token(*, response: Response) -> str:
+    return signing.dumps(str(response.pk), salt=RECEIPT_SALT)
 
 
 def receipt_send(*, response: Response, email: str, site_url: str) -> None:
-    link = urljoin(site_url, reverse("responses:receipt", args=[receipt_token(response)]))
+    """Email the reference and private link; a mail failure never undoes the submission."""
+    link = urljoin(site_url, reverse("responses:receipt", args=[receipt_token(response=response)]))
     context = {"response": response, "consultation": response.consultation, "link": link}
     send_mail(
         subject=f"Your response to “{response.consultation.title}”: {response.reference}",
@@ -197,6 +188,7 @@ def receipt_send(*, response: Response, email: str, site_url: str) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[email],
     )
+    logger.info("Receipt sent for response %s", response.reference)
 
 
 def response_withdraw(*, response: Response, now: datetime) -> bool:

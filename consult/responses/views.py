@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,7 @@ from consult.responses.journey import (
     journey_remember,
 )
 from consult.responses.models import ResponseStatus
-from consult.responses.queries import response_answer_map
+from consult.responses.queries import receipt_response, response_answer_map
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -39,6 +39,7 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
         "phase": journey.phase,
         "first_section": spec.sections[0],
         "resume_url": journey.resume_url(spec),
+        "sent": journey.response if journey.has_sent() else None,
     }
     return render(request, "responses/start.html", context)
 
@@ -56,26 +57,30 @@ def section(request: HttpRequest, slug: str, section_key: str) -> HttpResponse:
     spec = consultation_spec(journey.consultation)
     current = spec.section(section_key)
     if current is None:
-        return render(request, "404.html", status=404)
+        raise Http404("The consultation has no section with that name")
     answers = journey.answers(spec)
     questions = spec.visible_questions(current, answers)
     if not questions:
         return redirect(journey.next_url(spec, after=current, answers=answers))
     returning_to_check = request.GET.get("return") == "check"
-    form = SectionForm(request.POST or None, questions=questions, answers=answers)
-    if request.method == "POST" and form.is_valid():
+    data = request.POST if request.method == "POST" else None
+    form = SectionForm(data, questions=questions, answers=answers)
+    if form.is_valid():
         if journey.response is None:
             journey.response = services.draft_start(
                 consultation=journey.consultation, now=timezone.now()
             )
             journey_remember(request, journey)
-        answers = services.section_save(
-            response=journey.response,
-            spec=spec,
-            section=current,
-            values=form.answer_values(),
-            now=timezone.now(),
-        )
+        try:
+            answers = services.section_save(
+                response=journey.response,
+                spec=spec,
+                section=current,
+                values=form.answer_values(),
+                now=timezone.now(),
+            )
+        except services.ResponseNotDraftError:
+            return redirect("responses:confirmation", slug=slug)
         if returning_to_check:
             return redirect(journey.first_gap_url(spec, answers))
         return redirect(journey.next_url(spec, after=current, answers=answers))
@@ -86,7 +91,9 @@ def section(request: HttpRequest, slug: str, section_key: str) -> HttpResponse:
         "form": form,
         "part": _part_number(visible, current),
         "parts": len(visible),
-        "back_url": journey.previous_url(spec, before=current, answers=answers),
+        "back_url": journey.check_url()
+        if returning_to_check
+        else journey.previous_url(spec, before=current, answers=answers),
     }
     return render(request, "responses/section.html", context, status=400 if form.errors else 200)
 
@@ -100,9 +107,9 @@ def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
     journey = journey_load(request, slug)
     if blocked := _closed_or_done(request, journey):
         return blocked
-    spec = consultation_spec(journey.consultation)
     if journey.response is None:
         return redirect("responses:start", slug=slug)
+    spec = consultation_spec(journey.consultation)
     answers = journey.answers(spec)
     missing: list[dict[str, str]] = []
     if request.method == "POST":
@@ -123,10 +130,12 @@ def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
             ]
         else:
             return redirect("responses:confirmation", slug=slug)
+    last_section = spec.visible_sections(answers)[-1]
     context = {
         "consultation": journey.consultation,
         "sections": check_answers_rows(spec, answers, slug=slug),
         "missing": missing,
+        "back_url": journey.section_url(last_section),
     }
     return render(request, "responses/check_answers.html", context, status=400 if missing else 200)
 
@@ -151,7 +160,7 @@ def start_again(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _closed_or_done(request: HttpRequest, journey: Journey) -> HttpResponse | None:
     """The page to show instead of a form when answering is not possible."""
-    if journey.response is not None and journey.response.status != ResponseStatus.DRAFT:
+    if journey.has_sent():
         return redirect("responses:confirmation", slug=journey.consultation.slug)
     if journey.phase != Phase.OPEN:
         return render(
@@ -164,7 +173,7 @@ def _closed_or_done(request: HttpRequest, journey: Journey) -> HttpResponse | No
 
 
 def receipt(request: HttpRequest, token: str) -> HttpResponse:
-    response = services.receipt_response(token)
+    response = receipt_response(token=token)
     if response is None:
         return render(request, "responses/receipt_invalid.html", status=404)
     spec = consultation_spec(response.consultation)
@@ -180,7 +189,7 @@ def receipt(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def withdraw(request: HttpRequest, token: str) -> HttpResponse:
-    response = services.receipt_response(token)
+    response = receipt_response(token=token)
     if response is None:
         return render(request, "responses/receipt_invalid.html", status=404)
     if request.method == "POST":

@@ -477,6 +477,11 @@ INVALID = [
         id="profile-twice",
     ),
     pytest.param(
+        _set("name", max_length=1000),
+        ["question 'name': max_length for profile name can be at most 200"],
+        id="personal-text-longer-than-its-field",
+    ),
+    pytest.param(
         _set_top(reference_prefix="fr"),
         ["field 'reference_prefix'", "capital letters"],
         id="bad-reference-prefix",
@@ -809,3 +814,32 @@ def test_renaming_a_section_is_refused_once_responses_exist(
 
     assert_error_names(str(error.value), path, ["section 'views'", RESPONSES_EXIST])
     assert db_snapshot() == before
+
+
+@pytest.mark.django_db
+def test_dates_changed_in_the_admin_survive_a_wording_fix(definition, write_definition) -> None:
+    consultation = consultation_load(path=write_definition(definition), now=NOW).consultation
+    extended = CLOSES_AT + timedelta(days=14)
+    Consultation.objects.filter(pk=consultation.pk).update(closes_at=extended)
+
+    find_question(definition, "support")["text"] = "Do you support the proposal, on balance?"
+    result = consultation_load(path=write_definition(definition), now=LATER)
+
+    assert result.outcome == LoadOutcome.UPDATED
+    consultation.refresh_from_db()
+    assert consultation.closes_at == extended
+    assert consultation.opens_at == OPENS_AT
+
+
+@pytest.mark.django_db
+def test_dates_changed_in_the_file_are_applied(definition, write_definition) -> None:
+    consultation = consultation_load(path=write_definition(definition), now=NOW).consultation
+    Consultation.objects.filter(pk=consultation.pk).update(closes_at=CLOSES_AT + timedelta(days=1))
+
+    definition["closes_at"] = CLOSES_AT + timedelta(days=30)
+    consultation_load(path=write_definition(definition), now=LATER)
+
+    consultation.refresh_from_db()
+    assert consultation.closes_at == CLOSES_AT + timedelta(days=30)
+    versions = DefinitionVersion.objects.filter(consultation=consultation).order_by("version")
+    assert [v.closes_at for v in versions] == [CLOSES_AT, CLOSES_AT + timedelta(days=30)]

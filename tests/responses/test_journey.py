@@ -375,3 +375,63 @@ def test_a_draft_cannot_be_submitted_after_closing(client, consultation):
 def test_unknown_consultation_and_section_are_not_found(client, consultation):
     assert client.get("/c/no-such-thing/").status_code == 404
     assert client.get(section_url(consultation, "no-such-section")).status_code == 404
+
+
+def test_after_sending_the_start_page_offers_a_new_response_not_a_draft(
+    client, consultation, submit
+):
+    answer_all(client, consultation, INDIVIDUAL)
+    submit(client, consultation)
+    start = client.get(reverse("responses:start", args=[consultation.slug])).content.decode()
+    assert "Continue your response" not in start
+    assert "You have sent a response" in start
+    assert Response.objects.get().reference in start
+
+
+def test_a_mail_server_failure_does_not_lose_the_submission(
+    client, consultation, submit, monkeypatch
+):
+    def refuse(**kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr("consult.responses.services.send_mail", refuse)
+    answer_all(client, consultation, INDIVIDUAL)
+    reply = submit(client, consultation)
+    assert reply.status_code == 302
+    assert reply["Location"] == reverse("responses:confirmation", args=[consultation.slug])
+    assert Response.objects.get().status == ResponseStatus.SUBMITTED
+
+
+def test_a_change_page_leads_back_to_check_answers(client, consultation):
+    answer_all(client, consultation, INDIVIDUAL)
+    page = client.get(section_url(consultation, "use") + "?return=check").content.decode()
+    back = re.search(r'href="([^"]+)" class="govuk-back-link"', page).group(1)
+    assert back == check_url(consultation)
+    check = client.get(check_url(consultation)).content.decode()
+    back = re.search(r'href="([^"]+)" class="govuk-back-link"', check).group(1)
+    assert back == section_url(consultation, "your-details")
+
+
+def test_a_matrix_hint_is_text_not_a_template(client, consultation):
+    from consult.consultations.models import Question
+
+    Question.objects.filter(key="lfr_by_operator").update(hint="Say {{ csrf_token }} {% if %}")
+    consultation.definition_sha256 = "changed-by-test"
+    consultation.save()
+    page = client.get(section_url(consultation, "use"))
+    assert page.status_code == 200
+    assert "Say {{ csrf_token }} {% if %}" in page.content.decode()
+
+
+def test_the_journey_makes_few_queries(client, consultation, django_assert_max_num_queries):
+    answer_all(client, consultation, INDIVIDUAL)
+    spec = consultation_spec(consultation)
+    with django_assert_max_num_queries(6):
+        client.get(section_url(consultation, "use"))
+    with django_assert_max_num_queries(16):
+        client.post(section_url(consultation, "use"), section_post(spec, "use", {}))
+    with django_assert_max_num_queries(6):
+        client.get(check_url(consultation))
+    with django_assert_max_num_queries(15):
+        client.post(check_url(consultation))
+    assert Response.objects.get().status == ResponseStatus.SUBMITTED

@@ -184,3 +184,11 @@ def test_none_of_these_is_marked_exclusive_after_an_or_divider(client, consultat
         r'govuk-checkboxes__divider">or</div>\s*<div class="govuk-checkboxes__item">\s*$',
         before_none,
     )
+
+
+def test_line_breaks_count_once_towards_the_limit(client, consultation):
+    post_section(client, consultation, "about-you", {})
+    text = "\r\n".join(["z" * 39] * 50)  # 1,950 letters and 49 line breaks
+    reply = post_section(client, consultation, "safeguards", {"other_safeguards": text})
+    assert reply.status_code == 302
+    assert Answer.objects.get(question__key="other_safeguards").text == text.replace("\r\n", "\n")
