@@ -173,7 +173,7 @@ def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
             # crispy-forms-gds 2.0 reads aria-describedby before setting it on a character
             # count without a hint; an empty start value lets it append the count's id.
             widget = (
-                forms.Textarea(attrs={"rows": 8, "aria-describedby": ""})
+                CharacterCountTextarea(attrs={"rows": 8, "aria-describedby": ""})
                 if question.type == QuestionType.LONG_TEXT
                 else forms.TextInput(attrs=_autocomplete(question))
             )
@@ -198,6 +198,23 @@ def _autocomplete(question: QuestionSpec, **attrs: str) -> dict[str, str]:
     if question.profile in AUTOCOMPLETE:
         attrs["autocomplete"] = AUTOCOMPLETE[Profile(question.profile)]
     return attrs
+
+
+class CharacterCountTextarea(forms.Textarea):
+    """A textarea that always points screen readers at its character count message.
+
+    crispy-forms-gds replaces aria-describedby when it adds error messages to a field
+    without a hint, dropping the count's id; this puts it back.
+    """
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        described_by = widget_attrs.get("aria-describedby", "").split()
+        count_id = f"{widget_attrs['id']}-info"
+        if count_id not in described_by:
+            widget_attrs["aria-describedby"] = " ".join([*described_by, count_id])
+        return context
 
 
 class TextField(forms.CharField):
