@@ -28,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     consultations = list(Consultation.objects.all())
     by_phase = {phase: [c for c in consultations if c.phase(now) == phase] for phase in Phase}
-    return render(request, "responses/home.html", {"by_phase": by_phase, "Phase": Phase})
+    return render(request, "responses/home.html", {"by_phase": by_phase})
 
 
 def start(request: HttpRequest, slug: str) -> HttpResponse:
