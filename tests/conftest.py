@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from consult.consultations.models import Consultation
+from consult.consultations.queries import consultation_spec_forget
 from consult.consultations.services import consultation_load
 
 BUILT_IN = Path(__file__).resolve().parent.parent / (
@@ -23,3 +24,9 @@ def consultation(db) -> Consultation:
     loaded.closes_at = now + timedelta(days=30)
     loaded.save(update_fields=["opens_at", "closes_at"])
     return loaded
+
+
+@pytest.fixture(autouse=True)
+def _fresh_consultation_specs():
+    """Transactional tests recreate rows whose ids may repeat: start each with no cache."""
+    consultation_spec_forget()

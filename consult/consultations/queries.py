@@ -110,6 +110,11 @@ def consultation_spec(consultation: Consultation) -> ConsultationSpec:
     return _spec(consultation.pk, consultation.definition_version, consultation.definition_sha256)
 
 
+def consultation_spec_forget() -> None:
+    """Drop every cached structure, for tests that recreate rows with reused ids."""
+    _spec.cache_clear()
+
+
 @lru_cache(maxsize=64)
 def _spec(consultation_id: int, version: int, sha256: str) -> ConsultationSpec:
     options: dict[int, list[OptionSpec]] = {}

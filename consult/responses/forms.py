@@ -173,7 +173,7 @@ def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
             # crispy-forms-gds 2.0 reads aria-describedby before setting it on a character
             # count without a hint; an empty start value lets it append the count's id.
             widget = (
-                CharacterCountTextarea(attrs={"rows": 8, "aria-describedby": ""})
+                Textarea(attrs={"rows": 8, "aria-describedby": ""})
                 if question.type == QuestionType.LONG_TEXT
                 else forms.TextInput(attrs=_autocomplete(question))
             )
@@ -200,11 +200,12 @@ def _autocomplete(question: QuestionSpec, **attrs: str) -> dict[str, str]:
     return attrs
 
 
-class CharacterCountTextarea(forms.Textarea):
+class Textarea(forms.Textarea):
     """A textarea that always points screen readers at its character count message.
 
     crispy-forms-gds replaces aria-describedby when it adds error messages to a field
-    without a hint, dropping the count's id; this puts it back.
+    without a hint, dropping the count's id; this puts it back. The pack styles widgets
+    by class name, so this one keeps the name ``Textarea``.
     """
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:

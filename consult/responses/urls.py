@@ -8,6 +8,7 @@ app_name = "responses"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("accessibility/", views.accessibility, name="accessibility"),
     path("c/<slug:slug>/", views.start, name="start"),
     path("c/<slug:slug>/privacy/", views.privacy, name="privacy"),
     path("c/<slug:slug>/section/<slug:section_key>/", views.section, name="section"),

@@ -31,6 +31,10 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "responses/home.html", {"by_phase": by_phase})
 
 
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "responses/accessibility.html")
+
+
 def start(request: HttpRequest, slug: str) -> HttpResponse:
     journey = journey_load(request, slug)
     spec = consultation_spec(journey.consultation)

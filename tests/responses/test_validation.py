@@ -135,6 +135,7 @@ def test_over_long_text_is_refused_and_kept_on_the_page(client, consultation):
     assert text in page  # what was typed is not lost
     assert 'data-module="govuk-character-count"' in page
     textarea = re.search(r"<textarea[^>]*>", page).group(0)
+    assert "govuk-textarea" in textarea
     described_by = re.search(r'aria-describedby="([^"]*)"', textarea).group(1).split()
     assert "id_other_safeguards-info" in described_by
     assert "id_other_safeguards_1_error" in described_by
