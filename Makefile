@@ -41,12 +41,15 @@ serve: static
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/gunicorn consult.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-3}
 
-test: $(STAMP)
+# The whole suite on SQLite; again on PostgreSQL when TEST_POSTGRES_URL is set
+# (.ci/run sets it). The browser tests need the stylesheet and axe-core from npm.
+test: $(STAMP) $(CSS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings > /dev/null
-	$(BIN)/pytest
+	env -u DATABASE_URL $(BIN)/pytest
+	if [ -n "$$TEST_POSTGRES_URL" ]; then DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
