@@ -30,3 +30,9 @@ def consultation(db) -> Consultation:
 def _fresh_consultation_specs():
     """Transactional tests recreate rows whose ids may repeat: start each with no cache."""
     consultation_spec_forget()
+
+
+def pytest_report_header(config) -> str:
+    from django.conf import settings
+
+    return f"database: {settings.DATABASES['default']['ENGINE']}"
