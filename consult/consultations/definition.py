@@ -21,7 +21,12 @@ from pydantic import (
     model_validator,
 )
 
-from consult.consultations.models import CHOICE_TYPES, Profile, QuestionType
+from consult.consultations.models import (
+    CHOICE_TYPES,
+    SINGLE_ANSWER_TYPES,
+    Profile,
+    QuestionType,
+)
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
 SLUG_PATTERN = r"^[a-z][a-z0-9-]*$"
@@ -77,6 +82,7 @@ class QuestionDef(Strict):
     required: bool = True
     when: ConditionDef | None = None
     profile: Profile | None = None
+    filter: bool = False
     options: list[OptionDef] = []
     rows: list[RowDef] = []
     max_choices: int | None = Field(default=None, ge=1)
@@ -110,6 +116,8 @@ class QuestionDef(Strict):
             QuestionType.LONG_TEXT,
         }:
             raise ValueError("max_length applies only to short_text and long_text questions")
+        if self.filter and self.type not in SINGLE_ANSWER_TYPES:
+            raise ValueError("only single_choice, scale and select questions can be filters")
         self._check_profile()
         return self
 
@@ -281,8 +289,11 @@ def _question_cross_check(
     target = earlier.get(target_key)
     if target is None:
         return f"condition refers to '{target_key}', which is not a question in an earlier section"
-    if target.type not in CHOICE_TYPES:
-        return f"condition refers to '{target_key}', which is not a choice question"
+    if target.type not in SINGLE_ANSWER_TYPES:
+        return (
+            f"condition refers to '{target_key}', which is not a single_choice, scale "
+            "or select question"
+        )
     codes = {option.code for option in target.options}
     unknown = [code for code in question.when.any_of if code not in codes]
     if unknown:

@@ -106,6 +106,10 @@ class QuestionType(models.TextChoices):
     SELECT = "select", "Select from a list"
 
 
+# Questions with exactly one option per answer: conditions and filters use them.
+SINGLE_ANSWER_TYPES = frozenset(
+    {QuestionType.SINGLE_CHOICE, QuestionType.SCALE, QuestionType.SELECT, QuestionType.MATRIX_ROW}
+)
 CHOICE_TYPES = frozenset(
     {
         QuestionType.SINGLE_CHOICE,
@@ -144,6 +148,9 @@ class Question(models.Model):
     error = models.CharField(max_length=300, blank=True)
     required = models.BooleanField(default=True)
     profile = models.CharField(max_length=20, choices=Profile.choices, blank=True)
+    is_filter = models.BooleanField(
+        default=False, help_text="Offered as a filter on every results view"
+    )
     max_length = models.PositiveIntegerField(null=True, blank=True)
     max_choices = models.PositiveIntegerField(null=True, blank=True)
     condition_question = models.ForeignKey(

@@ -25,6 +25,7 @@ class OptionSpec:
     label: str
     hint: str
     exclusive: bool
+    value: int | None
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class QuestionSpec:
     error: str
     required: bool
     profile: str
+    is_filter: bool
     max_length: int | None
     max_choices: int | None
     condition_key: str | None
@@ -120,7 +122,9 @@ def _spec(consultation_id: int, version: int, sha256: str) -> ConsultationSpec:
     options: dict[int, list[OptionSpec]] = {}
     for option in Option.objects.filter(question__consultation_id=consultation_id):
         options.setdefault(option.question_id, []).append(
-            OptionSpec(option.pk, option.code, option.label, option.hint, option.exclusive)
+            OptionSpec(
+                option.pk, option.code, option.label, option.hint, option.exclusive, option.value
+            )
         )
     questions = list(Question.objects.filter(consultation_id=consultation_id))
     rows: dict[int, list[Question]] = {}
@@ -141,6 +145,7 @@ def _spec(consultation_id: int, version: int, sha256: str) -> ConsultationSpec:
             error=source.error,
             required=question.required,
             profile=question.profile,
+            is_filter=question.is_filter,
             max_length=question.max_length,
             max_choices=question.max_choices,
             condition_key=condition.key if condition else None,

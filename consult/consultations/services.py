@@ -196,6 +196,7 @@ def _sync_structure(consultation: Consultation, definition: ConsultationDef) -> 
             question.hint = question_def.hint
             question.error = question_def.error
             question.profile = question_def.profile or ""
+            question.is_filter = question_def.filter
             question.max_choices = question_def.max_choices
             question.max_length = question_def.max_length or (
                 SHORT_TEXT_DEFAULT_MAX_LENGTH if row.type == QuestionType.SHORT_TEXT else None

@@ -437,7 +437,10 @@ INVALID = [
     ),
     pytest.param(
         _set("email", when={"question": "details", "any_of": ["anything"]}),
-        ["question 'email': condition refers to 'details', which is not a choice question"],
+        [
+            "question 'email': condition refers to 'details', which is not a single_choice, "
+            "scale or select question"
+        ],
         id="condition-on-text-question",
     ),
     pytest.param(
@@ -475,6 +478,16 @@ INVALID = [
         _set("name", profile="organisation_name"),
         ["question 'name': profile 'organisation_name' is given to more than one question"],
         id="profile-twice",
+    ),
+    pytest.param(
+        _set("email", when={"question": "reasons", "any_of": ["cost"]}),
+        ["question 'email': condition refers to 'reasons', which is not a single_choice"],
+        id="condition-on-multiple-choice",
+    ),
+    pytest.param(
+        _set("details", filter=True),
+        ["question 'details'", "only single_choice, scale and select questions can be filters"],
+        id="filter-on-text-question",
     ),
     pytest.param(
         _set("name", max_length=1000),

@@ -1,0 +1,31 @@
+"""Who may open the workspace: signed-in members of the analyst or data controller groups."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from consult.analysis.models import Role
+
+WORKSPACE_ROLES = [Role.ANALYST, Role.DATA_CONTROLLER]
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    return bool(user.is_authenticated and user.groups.filter(name__in=roles).exists())
+
+
+def analyst_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous people go to sign in; signed-in people without a workspace role get 403."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not has_role(request.user, *WORKSPACE_ROLES):
+            raise PermissionDenied("You need the analyst or data controller role.")
+        return view(request, *args, **kwargs)
+
+    return login_required(guarded)

@@ -1,0 +1,57 @@
+"""``manage.py create_analyst USERNAME``: an account for the analysts' workspace.
+
+The password is asked for twice at the prompt (never stored in code or shell history),
+or read from the environment variable named by ``--password-env`` for scripted setups.
+"""
+
+import getpass
+import os
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from consult.analysis.services import analyst_create
+
+
+class Command(BaseCommand):
+    help = "Create an analyst account (add --data-controller to allow personal data)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--email", default="")
+        parser.add_argument(
+            "--data-controller",
+            action="store_true",
+            help="also a data controller: may see and download personal details",
+        )
+        parser.add_argument(
+            "--password-env",
+            metavar="VARIABLE",
+            help="read the password from this environment variable instead of prompting",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = self._password(options["password_env"])
+        try:
+            user = analyst_create(
+                username=options["username"],
+                email=options["email"],
+                password=password,
+                data_controller=options["data_controller"],
+            )
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
+        role = "data controller" if options["data_controller"] else "analyst"
+        self.stdout.write(f"Created {role} {user.get_username()}. Sign in at /analysis/.")
+
+    def _password(self, variable: str | None) -> str:
+        if variable:
+            password = os.environ.get(variable, "")
+            if not password:
+                raise CommandError(f"The environment variable {variable} is empty or unset.")
+            return password
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Password (again): "):
+            raise CommandError("The passwords do not match.")
+        return password

@@ -1,0 +1,429 @@
+"""Reads for the workspace: every figure is computed by the database, in a fixed number of
+queries whatever the number of responses (GROUP BY and conditional aggregation).
+
+Filters select submitted (not withdrawn) responses; percentages are of the respondents
+who answered a question, with "no answer" counted separately among those asked it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncDate
+
+from consult.analysis.models import AnswerTheme, Theme
+from consult.consultations.models import (
+    CHOICE_TYPES,
+    Consultation,
+    QuestionType,
+)
+from consult.consultations.queries import ConsultationSpec, OptionSpec, QuestionSpec
+from consult.responses.models import Answer, Response, ResponseStatus
+from consult.responses.queries import PERSONAL_FIELDS
+
+LONDON = ZoneInfo(settings.TIME_ZONE)
+TEXT_TYPES = {QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which submitted responses a view counts: answers (OR within a question, AND across
+    questions) and a submission date range in UK time, both ends included."""
+
+    answers: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.answers or self.submitted_from or self.submitted_to)
+
+
+def responses_filtered(
+    *, consultation: Consultation, spec: ConsultationSpec, filters: Filters
+) -> QuerySet[Response]:
+    responses = Response.objects.counted().filter(consultation=consultation)
+    if filters.submitted_from:
+        start = datetime.combine(filters.submitted_from, time.min, tzinfo=LONDON)
+        responses = responses.filter(submitted_at__gte=start)
+    if filters.submitted_to:
+        end = datetime.combine(filters.submitted_to + timedelta(days=1), time.min, tzinfo=LONDON)
+        responses = responses.filter(submitted_at__lt=end)
+    for key, codes in sorted(filters.answers.items()):
+        question = spec.by_key[key]
+        option_ids = [o.id for o in question.options if o.code in codes]
+        chosen = Answer.objects.filter(
+            response=OuterRef("pk"), question_id=question.id, option_id__in=option_ids
+        )
+        responses = responses.filter(Exists(chosen))
+    return responses
+
+
+@dataclass(frozen=True)
+class OptionCount:
+    code: str
+    label: str
+    count: int
+    percent: float
+    value: int | None = None
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question: QuestionSpec
+    asked: int
+    answered: int
+    options: tuple[OptionCount, ...]
+    net_score: float | None = None
+    rows: tuple[QuestionResult, ...] = ()
+    themes: tuple[OptionCount, ...] = ()
+
+    @property
+    def no_answer(self) -> int:
+        return self.asked - self.answered
+
+    @property
+    def no_answer_percent(self) -> float:
+        return percent(self.no_answer, self.asked)
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    submitted: int
+    withdrawn: int
+    drafts: int
+
+
+@dataclass(frozen=True)
+class Results:
+    total: int
+    questions: tuple[QuestionResult, ...]
+    by_key: Mapping[str, QuestionResult]
+    per_day: tuple[tuple[date, int], ...]
+
+
+def percent(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
+def status_counts(*, consultation: Consultation) -> StatusCounts:
+    counts = Response.objects.filter(consultation=consultation).aggregate(
+        submitted=Count("pk", filter=Q(status=ResponseStatus.SUBMITTED)),
+        withdrawn=Count("pk", filter=Q(status=ResponseStatus.WITHDRAWN)),
+        drafts=Count("pk", filter=Q(status=ResponseStatus.DRAFT)),
+    )
+    return StatusCounts(**counts)
+
+
+def drafts_by_last_section(
+    *, consultation: Consultation, spec: ConsultationSpec
+) -> list[tuple[str, int]]:
+    """Drafts never sent, by the last section they answered ("drop-off")."""
+    last_position = Subquery(
+        Answer.objects.filter(response=OuterRef("pk"))
+        .order_by("-question__section__position")
+        .values("question__section__position")[:1]
+    )
+    rows = (
+        Response.objects.filter(consultation=consultation, status=ResponseStatus.DRAFT)
+        .annotate(last=last_position)
+        .values("last")
+        .annotate(n=Count("pk"))
+    )
+    by_position = {row["last"]: row["n"] for row in rows}
+    ordered = [("Before answering any section", by_position.get(None, 0))]
+    ordered += [
+        (section.title, by_position.get(position, 0))
+        for position, section in enumerate(spec.sections, start=1)
+    ]
+    return ordered
+
+
+def results(*, consultation: Consultation, spec: ConsultationSpec, filters: Filters) -> Results:
+    """Counts and percentages for every question, for the filtered responses: 5 queries."""
+    responses = responses_filtered(consultation=consultation, spec=spec, filters=filters)
+    total = responses.count()
+    option_counts: dict[int, dict[int, int]] = defaultdict(dict)
+    for question_id, option_id, n in (
+        Answer.objects.filter(response__in=responses, option__isnull=False)
+        .values_list("question_id", "option_id")
+        .annotate(n=Count("pk"))
+    ):
+        option_counts[question_id][option_id] = n
+    many_answer_ids = [
+        q.id
+        for q in spec.by_key.values()
+        if q.type == QuestionType.MULTIPLE_CHOICE or q.type in TEXT_TYPES
+    ]
+    respondents = dict(
+        Answer.objects.filter(response__in=responses, question_id__in=many_answer_ids)
+        .values_list("question_id")
+        .annotate(n=Count("response_id", distinct=True))
+    )
+    theme_counts: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for question_id, name, n in (
+        Theme.objects.filter(question__consultation=consultation)
+        .annotate(n=Count("assignments", filter=Q(assignments__answer__response__in=responses)))
+        .values_list("question_id", "name", "n")
+        .order_by("question_id", "name")
+    ):
+        theme_counts[question_id].append((name, n))
+    per_day = tuple(
+        (row["day"], row["n"])
+        for row in responses.annotate(day=TruncDate("submitted_at", tzinfo=LONDON))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by("day")
+    )
+
+    def answered(question: QuestionSpec) -> int:
+        if question.id in respondents or question.id in many_answer_ids:
+            return respondents.get(question.id, 0)
+        return sum(option_counts[question.id].values())
+
+    def asked(question: QuestionSpec) -> int:
+        if question.condition_key is None:
+            return total
+        condition = spec.by_key[question.condition_key]
+        counts = option_counts[condition.id]
+        return sum(
+            counts.get(o.id, 0) for o in condition.options if o.code in question.condition_codes
+        )
+
+    def result(question: QuestionSpec, parent: QuestionSpec | None = None) -> QuestionResult:
+        source = parent or question
+        base = answered(question)
+        counts = option_counts[question.id]
+        options = tuple(
+            OptionCount(o.code, o.label, counts.get(o.id, 0), percent(counts.get(o.id, 0), base))
+            for o in source.options
+        )
+        themes = tuple(
+            OptionCount(name, name, n, percent(n, base)) for name, n in theme_counts[question.id]
+        )
+        return QuestionResult(
+            question=question,
+            asked=asked(source),
+            answered=base,
+            options=options,
+            net_score=_net_score(source.options, counts),
+            rows=tuple(result(row, question) for row in question.rows),
+            themes=themes,
+        )
+
+    questions = tuple(
+        result(question)
+        for section in spec.sections
+        for question in section.questions
+        if question.profile not in PERSONAL_FIELDS
+    )
+    by_key: dict[str, QuestionResult] = {}
+    for question_result in questions:
+        by_key[question_result.question.key] = question_result
+        by_key.update((row.question.key, row) for row in question_result.rows)
+    return Results(total=total, questions=questions, by_key=by_key, per_day=per_day)
+
+
+def _net_score(options: Iterable[OptionSpec], counts: Mapping[int, int]) -> float | None:
+    """Percentage with a positive scale value minus percentage with a negative one, among
+    those who chose a valued point ("Don't know" has no value and is left out). Only for
+    scales that run from negative to positive."""
+    values = {option.id: option.value for option in options if option.value is not None}
+    if not (any(v > 0 for v in values.values()) and any(v < 0 for v in values.values())):
+        return None
+    valued = sum(counts.get(option_id, 0) for option_id in values)
+    positive = sum(counts.get(option_id, 0) for option_id, v in values.items() if v > 0)
+    negative = sum(counts.get(option_id, 0) for option_id, v in values.items() if v < 0)
+    if not valued:
+        return None
+    return round(100 * (positive - negative) / valued, 1)
+
+
+@dataclass(frozen=True)
+class CrossTabCell:
+    count: int | None  # None when suppressed
+    row_percent: float | None
+    column_percent: float | None
+
+
+@dataclass(frozen=True)
+class CrossTab:
+    """Responses by the answers to two closed questions. A response that chose several
+    options of a multiple-choice question counts once in each of their cells, so cells
+    may add up to more than the totals, which count respondents."""
+
+    row_question: QuestionSpec
+    column_question: QuestionSpec
+    rows: tuple[tuple[OptionSpec, tuple[CrossTabCell, ...], int | None], ...]
+    column_totals: tuple[int | None, ...]
+    total: int
+    threshold: int
+
+
+def crosstab_questions(spec: ConsultationSpec) -> list[QuestionSpec]:
+    """Questions that can be cross-tabulated: every closed question (matrix rows one by one)."""
+    return [
+        q
+        for q in spec.by_key.values()
+        if q.type in CHOICE_TYPES and q.profile not in PERSONAL_FIELDS
+    ]
+
+
+def crosstab(
+    *,
+    consultation: Consultation,
+    spec: ConsultationSpec,
+    filters: Filters,
+    row_key: str,
+    column_key: str,
+    threshold: int = 0,
+) -> CrossTab:
+    """Cross-tabulate two closed questions in four grouped queries.
+
+    Counts below ``threshold`` (but above zero) are suppressed, with their percentages,
+    so that small groups cannot be singled out.
+    """
+    row_question, column_question = spec.by_key[row_key], spec.by_key[column_key]
+    both = (
+        responses_filtered(consultation=consultation, spec=spec, filters=filters)
+        .alias(
+            row_answer=FilteredRelation(
+                "answers", condition=Q(answers__question_id=row_question.id)
+            ),
+            column_answer=FilteredRelation(
+                "answers", condition=Q(answers__question_id=column_question.id)
+            ),
+        )
+        .filter(row_answer__option__isnull=False, column_answer__option__isnull=False)
+    )
+    cells = {
+        (r, c): n
+        for r, c, n in both.values_list("row_answer__option_id", "column_answer__option_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    row_totals = dict(
+        both.values_list("row_answer__option_id").annotate(n=Count("pk", distinct=True)).order_by()
+    )
+    column_totals = dict(
+        both.values_list("column_answer__option_id")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by()
+    )
+    total = both.aggregate(n=Count("pk", distinct=True))["n"]
+
+    def shown(n: int) -> int | None:
+        return None if 0 < n < threshold else n
+
+    rows = []
+    for row_option in row_question.options:
+        row_total = row_totals.get(row_option.id, 0)
+        row_cells = []
+        for column_option in column_question.options:
+            n = cells.get((row_option.id, column_option.id), 0)
+            column_total = column_totals.get(column_option.id, 0)
+            visible = shown(n)
+            row_cells.append(
+                CrossTabCell(
+                    count=visible,
+                    row_percent=None if visible is None else percent(n, row_total),
+                    column_percent=None if visible is None else percent(n, column_total),
+                )
+            )
+        rows.append((row_option, tuple(row_cells), shown(row_total)))
+    return CrossTab(
+        row_question=row_question,
+        column_question=column_question,
+        rows=tuple(rows),
+        column_totals=tuple(shown(column_totals.get(o.id, 0)) for o in column_question.options),
+        total=total,
+        threshold=threshold,
+    )
+
+
+def text_questions(spec: ConsultationSpec) -> list[QuestionSpec]:
+    return [
+        q for q in spec.by_key.values() if q.type in TEXT_TYPES and q.profile not in PERSONAL_FIELDS
+    ]
+
+
+def search_terms(search: str) -> list[str]:
+    """The words of a search, at most ten: everything else (quotes, operators) is dropped."""
+    return re.findall(r"\w+", search)[:10]
+
+
+def text_answers(
+    *,
+    consultation: Consultation,
+    spec: ConsultationSpec,
+    question: QuestionSpec,
+    filters: Filters,
+    search: str = "",
+    theme: Theme | None = None,
+) -> QuerySet[Answer]:
+    """Answers to an open question, newest first, narrowed by filters, words and theme."""
+    answers = Answer.objects.filter(
+        question_id=question.id,
+        response__in=responses_filtered(consultation=consultation, spec=spec, filters=filters),
+    )
+    terms = search_terms(search)
+    if terms:
+        answers = answers.filter(_matches(terms))
+    if theme is not None:
+        answers = answers.filter(themes__theme=theme)
+    return answers.select_related("response").order_by("-response__submitted_at", "-pk")
+
+
+def _matches(terms: list[str]) -> Q:
+    """Full-text match of every term (as a prefix): SQLite FTS5 or PostgreSQL text search.
+
+    The index behind each is made by migration analysis 0003.
+    """
+    if connection.vendor == "postgresql":
+        query = " & ".join(f"{term}:*" for term in terms)
+        return Q(
+            RawSQL(
+                "to_tsvector('simple', \"responses_answer\".\"text\") @@ to_tsquery('simple', %s)",
+                [query],
+                output_field=BooleanField(),
+            )
+        )
+    match = " ".join('"{}"*'.format(term.replace('"', '""')) for term in terms)
+    return Q(
+        pk__in=RawSQL("SELECT rowid FROM answer_text_fts WHERE answer_text_fts MATCH %s", [match])
+    )
+
+
+def theme_counts(*, question: QuestionSpec, answers: QuerySet[Answer]) -> list[tuple[Theme, int]]:
+    """The question's codebook with how many of ``answers`` carry each theme (one query)."""
+    themes = Theme.objects.filter(question_id=question.id).annotate(
+        n=Count("assignments", filter=Q(assignments__answer__in=answers.values("pk")))
+    )
+    return [(theme, theme.n) for theme in themes]
+
+
+def answer_themes(answers: Iterable[Answer]) -> dict[int, set[int]]:
+    """Theme ids by answer id, for one page of answers (one query)."""
+    themes: dict[int, set[int]] = defaultdict(set)
+    for answer_id, theme_id in AnswerTheme.objects.filter(answer__in=list(answers)).values_list(
+        "answer_id", "theme_id"
+    ):
+        themes[answer_id].add(theme_id)
+    return themes
