@@ -1,9 +1,10 @@
-"""Top-level URLs: the public journey at the root, the Django admin for consultation admins."""
+"""Top-level URLs: the public journey at the root, the analysts' workspace, the Django admin."""
 
 from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("analysis/", include("consult.analysis.urls")),
     path("", include("consult.responses.urls")),
 ]

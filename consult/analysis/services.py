@@ -55,9 +55,7 @@ def theme_create(
         raise ThemeExistsError(name) from error
 
 
-def answer_themes_set(
-    *, answer: Answer, themes: list[Theme], user: User, now: datetime
-) -> None:
+def answer_themes_set(*, answer: Answer, themes: list[Theme], user: User, now: datetime) -> None:
     """Make ``themes`` the answer's themes, recording each addition and removal."""
     with transaction.atomic():
         current = set(AnswerTheme.objects.filter(answer=answer).values_list("theme_id", flat=True))

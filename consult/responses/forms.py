@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from crispy_forms_gds.choices import Choice
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Button, Field, Fieldset, Layout, Size
+from crispy_forms_gds.layout import Field, Fieldset, Size
 from django import forms
 from django.utils.html import escape
 
 from consult.consultations.models import Profile, QuestionType
 from consult.consultations.queries import AnswerMap, AnswerValue, QuestionSpec
+from consult.forms import GovukForm
 
 AUTOCOMPLETE = {
     Profile.NAME: "name",
@@ -19,33 +19,6 @@ AUTOCOMPLETE = {
     Profile.ORGANISATION_NAME: "organization",
 }
 INVALID_CHOICE = "Select one of the options shown"
-
-
-class GovukForm(forms.Form):
-    """Base for GOV.UK pages: subclasses declare fields and ``layout_fields``; this adds the rest.
-
-    The error summary and page heading are in the page template (above the form, as the
-    Design System asks); the helper renders the fields and one submit button.
-    """
-
-    submit_label = "Continue"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.add_fields()
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True  # the page template puts the token in its <form>
-        self.helper.layout = Layout(
-            *self.layout_fields(),
-            Button("submit", self.submit_label, data_prevent_double_click="true"),
-        )
-
-    def add_fields(self) -> None:
-        """Add fields that depend on the instance; declared fields need nothing here."""
-
-    def layout_fields(self) -> list[Any]:
-        return [Field(name) for name in self.fields]
 
 
 class SectionForm(GovukForm):

@@ -29,7 +29,8 @@ class IncompleteResponseError(Exception):
     """A submission that lacks a required answer."""
 
     def __init__(self, missing: list[tuple[SectionSpec, QuestionSpec]]) -> None:
-        super().__init__(f"{len(missing)} required answers are missing")
+        keys = ", ".join(question.key for _, question in missing)
+        super().__init__(f"{len(missing)} required answers are missing: {keys}")
         self.missing = missing
 
 
@@ -107,7 +108,9 @@ def section_save(
             if (question := spec.by_profile.get(profile))
         }
         if any(personal.values()) or hasattr(response, "respondent"):
-            Respondent.objects.update_or_create(response=response, defaults=personal)
+            response.respondent, _created = Respondent.objects.update_or_create(
+                response=response, defaults=personal
+            )
         response.respondent_type = _chosen_code(spec, answers, Profile.RESPONDENT_TYPE)
         response.publication = _chosen_code(spec, answers, Profile.PUBLICATION)
         response.updated_at = now

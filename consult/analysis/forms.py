@@ -1,0 +1,128 @@
+"""Forms of the workspace: sign in, filters, cross-tab choice, themes and coding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms_gds.layout import Field, Size
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import QueryDict
+
+from consult.analysis.models import Theme
+from consult.analysis.queries import Filters
+from consult.consultations.models import Profile
+from consult.consultations.queries import ConsultationSpec, QuestionSpec
+from consult.forms import GovukForm
+
+
+class SignInForm(GovukForm, AuthenticationForm):
+    submit_label = "Sign in"
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Enter a correct username and password. Both are case-sensitive.",
+    }
+
+    def layout_fields(self) -> list[Any]:
+        return [Field.text("username"), Field.text("password")]
+
+
+def filter_questions(spec: ConsultationSpec) -> list[QuestionSpec]:
+    """Questions offered as filters: respondent type, publication choice, then those the
+    definition marks with ``filter: true``, in the order they are asked."""
+    profiled = [spec.by_profile[p] for p in (Profile.RESPONDENT_TYPE, Profile.PUBLICATION)]
+    marked = [q for q in spec.by_key.values() if q.is_filter and q not in profiled]
+    return [q for q in profiled if q is not None] + marked
+
+
+class FilterForm(forms.Form):
+    """Reads filters from the query string: ``a=<question key>:<option code>`` (repeatable),
+    ``from`` and ``to`` (YYYY-MM-DD). Unknown questions or codes are reported, not applied."""
+
+    submitted_from = forms.DateField(
+        required=False,
+        label="Sent on or after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the start date as a real date, like 2026-11-26"},
+    )
+    submitted_to = forms.DateField(
+        required=False,
+        label="Sent on or before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the end date as a real date, like 2026-11-26"},
+    )
+
+    def __init__(self, query: QueryDict, *, spec: ConsultationSpec) -> None:
+        data = {"submitted_from": query.get("from", ""), "submitted_to": query.get("to", "")}
+        super().__init__(data, prefix=None)
+        self.spec = spec
+        self.answer_values = query.getlist("a")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("submitted_from"), cleaned.get("submitted_to")
+        if start and end and start > end:
+            self.add_error(
+                "submitted_to", "The end date must be the same as or after the start date"
+            )
+        return cleaned
+
+    def filters(self) -> Filters:
+        """The valid filters (an invalid date is left out and reported by the form)."""
+        answers: dict[str, set[str]] = {}
+        for value in self.answer_values:
+            key, _, code = value.partition(":")
+            question = self.spec.by_key.get(key)
+            if question is not None and question.option_by_code(code) is not None:
+                answers.setdefault(key, set()).add(code)
+        cleaned = self.cleaned_data if self.is_valid() else {}
+        return Filters(
+            answers={key: frozenset(codes) for key, codes in answers.items()},
+            submitted_from=cleaned.get("submitted_from"),
+            submitted_to=cleaned.get("submitted_to"),
+        )
+
+    def ignored(self) -> list[str]:
+        """Filter values that name no question or option (an edited or outdated link)."""
+        known = self.filters().answers
+        return [
+            value
+            for value in self.answer_values
+            if value.partition(":")[2] not in known.get(value.partition(":")[0], ())
+        ]
+
+
+class ThemeForm(GovukForm):
+    submit_label = "Add theme"
+    name = forms.CharField(
+        label="Theme name",
+        max_length=100,
+        error_messages={
+            "required": "Enter a name for the theme",
+            "max_length": "Theme name must be 100 characters or fewer",
+        },
+    )
+    description = forms.CharField(
+        label="Description (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "Description must be 1,000 characters or fewer"},
+    )
+
+    def layout_fields(self) -> list[Any]:
+        return [Field.text("name", label_size=Size.SMALL), Field.textarea("description")]
+
+
+class CodingForm(forms.Form):
+    """The themes of one answer (rendered by hand in the answer list, one form per answer)."""
+
+    themes = forms.ModelMultipleChoiceField(
+        queryset=Theme.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "Select themes from this question’s codebook"},
+    )
+
+    def __init__(self, *args: Any, question: QuestionSpec, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["themes"].queryset = Theme.objects.filter(question_id=question.id)  # type: ignore[attr-defined]

@@ -1,0 +1,22 @@
+"""URLs of the analysts' workspace, all under /analysis/."""
+
+from django.urls import path
+
+from consult.analysis import views
+
+app_name = "analysis"
+
+urlpatterns = [
+    path("sign-in/", views.SignInView.as_view(), name="login"),
+    path("sign-out/", views.SignOutView.as_view(), name="logout"),
+    path("", views.index, name="index"),
+    path("<slug:slug>/", views.dashboard, name="dashboard"),
+    path("<slug:slug>/cross-tabulation/", views.crosstab, name="crosstab"),
+    path("<slug:slug>/free-text/<str:key>/", views.free_text, name="free_text"),
+    path("<slug:slug>/free-text/<str:key>/themes/", views.theme_add, name="theme_add"),
+    path(
+        "<slug:slug>/free-text/<str:key>/answers/<int:answer_id>/themes/",
+        views.answer_code,
+        name="answer_code",
+    ),
+]
