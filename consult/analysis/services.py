@@ -31,7 +31,7 @@ def analyst_create(
         user.set_password(password)
         user.save()
         roles = [Role.ANALYST] + ([Role.DATA_CONTROLLER] if data_controller else [])
-        user.groups.add(*Group.objects.filter(name__in=roles))
+        user.groups.add(*(Group.objects.get_or_create(name=role)[0] for role in roles))
     return user
 
 

@@ -87,9 +87,10 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 
 
 def assert_accessible(page: Page, name: str) -> None:
-    """No axe violations, and the checks axe cannot make (see tests/browser/README)."""
+    """No axe violations, and the checks axe cannot make (see docs/testing.md)."""
     screenshot(page, name)
-    assert axe_violations(page) == [], name
+    violations = axe_violations(page)
+    assert violations == [], f"{name}: {violations}"
     assert page.locator("h1").count() == 1, name
     assert page.locator("html").get_attribute("lang") == "en-GB"
     title = page.title()

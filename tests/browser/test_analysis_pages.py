@@ -1,0 +1,80 @@
+"""The analysts' workspace in a real browser: sign in, then axe on every page, with data."""
+
+from datetime import UTC, datetime
+
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from consult.analysis.services import analyst_create
+from tests.analysis.generate import generate
+from tests.browser.pages import assert_accessible
+
+PASSWORD = "a long enough passphrase for tests"
+
+
+def sign_in(page: Page, site: str) -> None:
+    analyst_create(username="analyst", email="", password=PASSWORD)
+    page.goto(site + reverse("analysis:index"))
+    assert_accessible(page, "a11y-analysis-sign-in")
+    page.get_by_label("Username").fill("analyst")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    assert_accessible(page, "a11y-analysis-sign-in-errors")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("h1")).to_have_text("Analysis workspace")
+
+
+def test_every_analyst_page_is_accessible(page: Page, site: str, open_consultation):
+    generate(open_consultation, 12, start=datetime(2026, 10, 1, tzinfo=UTC), drafts=2)
+    sign_in(page, site)
+    assert_accessible(page, "a11y-analysis-index")
+    slug = open_consultation.slug
+    page.get_by_role("link", name=open_consultation.title).click()
+    assert_accessible(page, "a11y-analysis-dashboard")
+
+    page.goto(site + reverse("analysis:dashboard", args=[slug]) + "?a=respondent_type:individual")
+    expect(page.get_by_text("Matching the filters", exact=True)).to_be_visible()
+    assert_accessible(page, "a11y-analysis-dashboard-filtered")
+    page.goto(site + reverse("analysis:dashboard", args=[slug]) + "?from=not-a-date")
+    assert_accessible(page, "a11y-analysis-dashboard-bad-date")
+
+    crosstab = reverse("analysis:crosstab", args=[slug])
+    page.goto(site + crosstab + "?rows=respondent_type&columns=lfr_overall&suppress=3")
+    expect(page.locator("table.consult-crosstab")).to_be_visible()
+    assert_accessible(page, "a11y-analysis-crosstab")
+
+    free_text = reverse("analysis:free_text", args=[slug, "other_safeguards"])
+    page.goto(site + free_text + "?q=police")
+    assert_accessible(page, "a11y-analysis-free-text")
+    page.get_by_label("Theme name").fill("Oversight")
+    page.get_by_role("button", name="Add theme").click()
+    expect(page.get_by_text("Theme “Oversight” added")).to_be_visible()
+    page.locator("article input[type=checkbox]").first.check()
+    page.locator("article").first.get_by_role("button", name="Save themes").click()
+    expect(page.get_by_text("Themes saved")).to_be_visible()
+    assert_accessible(page, "a11y-analysis-free-text-coded")
+    page.get_by_label("Theme name").fill("Oversight")
+    page.get_by_role("button", name="Add theme").click()
+    assert_accessible(page, "a11y-analysis-theme-errors")
+
+
+def test_analyst_pages_fit_a_small_screen(browser, site: str, open_consultation):
+    generate(open_consultation, 5, start=datetime(2026, 10, 1, tzinfo=UTC))
+    page = browser.new_page(viewport={"width": 320, "height": 640})
+    sign_in(page, site)
+    page.goto(
+        site + reverse("analysis:free_text", args=[open_consultation.slug, "other_safeguards"])
+    )
+    page.get_by_label("Theme name").fill("A theme with quite a long name to wrap")
+    page.get_by_role("button", name="Add theme").click()
+    page.locator("article input[type=checkbox]").first.check()
+    page.locator("article").first.get_by_role("button", name="Save themes").click()
+    for url in [
+        reverse("analysis:dashboard", args=[open_consultation.slug]),
+        reverse("analysis:free_text", args=[open_consultation.slug, "other_safeguards"]),
+    ]:
+        page.goto(site + url)
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"{url} scrolls sideways: {width}"
+    page.close()
