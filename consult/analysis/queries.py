@@ -427,3 +427,54 @@ def answer_themes(answers: Iterable[Answer]) -> dict[int, set[int]]:
     ):
         themes[answer_id].add(theme_id)
     return themes
+
+
+def who_responded(
+    *,
+    consultation: Consultation,
+    spec: ConsultationSpec,
+    filters: Filters,
+    questions: list[QuestionSpec],
+) -> list[QuestionResult]:
+    """Where the filtered responses came from, by the filter questions (two queries)."""
+    responses = responses_filtered(consultation=consultation, spec=spec, filters=filters)
+    total = responses.count()
+    counts: dict[int, dict[int, int]] = defaultdict(dict)
+    for question_id, option_id, n in (
+        Answer.objects.filter(response__in=responses, question_id__in=[q.id for q in questions])
+        .values_list("question_id", "option_id")
+        .annotate(n=Count("pk"))
+    ):
+        counts[question_id][option_id] = n
+    results = []
+    for question in questions:
+        answered = sum(counts[question.id].values())
+        asked = total
+        if question.condition_key is not None:
+            condition = spec.by_key[question.condition_key]
+            asked = (
+                sum(
+                    counts[condition.id].get(o.id, 0)
+                    for o in condition.options
+                    if o.code in question.condition_codes
+                )
+                if condition.id in counts
+                else answered
+            )
+        results.append(
+            QuestionResult(
+                question=question,
+                asked=asked,
+                answered=answered,
+                options=tuple(
+                    OptionCount(
+                        o.code,
+                        o.label,
+                        counts[question.id].get(o.id, 0),
+                        percent(counts[question.id].get(o.id, 0), answered),
+                    )
+                    for o in question.options
+                ),
+            )
+        )
+    return results

@@ -98,6 +98,7 @@ def crosstab(request: HttpRequest, slug: str) -> HttpResponse:
             threshold=threshold,
         )
     context |= {
+        "who": _who(context),
         "keep_params": [
             ("rows", row_key),
             ("columns", column_key),
@@ -111,6 +112,15 @@ def crosstab(request: HttpRequest, slug: str) -> HttpResponse:
         "unknown_question": bool(row_key or column_key) and table is None,
     }
     return render(request, "analysis/crosstab.html", context)
+
+
+def _who(context: dict[str, Any]) -> list[queries.QuestionResult]:
+    return queries.who_responded(
+        consultation=context["consultation"],
+        spec=context["spec"],
+        filters=context["filters"],
+        questions=context["filter_questions"],
+    )
 
 
 def _threshold(value: str | None) -> int:
@@ -153,6 +163,7 @@ def free_text(request: HttpRequest, slug: str, key: str) -> HttpResponse:
         filters=context["filters"],
     )
     context |= {
+        "who": _who(context),
         "keep_params": [("q", search), ("theme", request.GET.get("theme", ""))],
         "question": question,
         "search": search,
