@@ -75,7 +75,8 @@ class FilterForm(forms.Form):
             question = self.spec.by_key.get(key)
             if question is not None and question.option_by_code(code) is not None:
                 answers.setdefault(key, set()).add(code)
-        cleaned = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()  # fills cleaned_data with the fields that are valid
+        cleaned = self.cleaned_data
         return Filters(
             answers={key: frozenset(codes) for key, codes in answers.items()},
             submitted_from=cleaned.get("submitted_from"),

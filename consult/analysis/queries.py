@@ -40,6 +40,10 @@ from consult.responses.models import Answer, Response, ResponseStatus
 from consult.responses.queries import PERSONAL_FIELDS
 
 LONDON = ZoneInfo(settings.TIME_ZONE)
+# Words only, as SQLite's unicode61 tokeniser sees them: PostgreSQL's own parser would
+# treat "<script>" as markup and web addresses as single tokens. Migration analysis 0003
+# indexes exactly this expression.
+POSTGRES_TEXT_VECTOR = "to_tsvector('simple', regexp_replace({column}, '\\W+', ' ', 'g'))"
 TEXT_TYPES = {QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT}
 
 
@@ -298,7 +302,8 @@ def crosstab(
     """Cross-tabulate two closed questions in four grouped queries.
 
     Counts below ``threshold`` (but above zero) are suppressed, with their percentages,
-    so that small groups cannot be singled out.
+    and so are enough others that none can be worked out from the totals; totals below
+    the threshold are suppressed too. Small groups cannot be singled out.
     """
     row_question, column_question = spec.by_key[row_key], spec.by_key[column_key]
     both = (
@@ -332,19 +337,23 @@ def crosstab(
     def shown(n: int) -> int | None:
         return None if 0 < n < threshold else n
 
+    grid = [
+        [cells.get((r.id, c.id), 0) for c in column_question.options] for r in row_question.options
+    ]
+    hidden = _suppressed(grid, threshold)
     rows = []
-    for row_option in row_question.options:
+    for i, row_option in enumerate(row_question.options):
         row_total = row_totals.get(row_option.id, 0)
         row_cells = []
-        for column_option in column_question.options:
-            n = cells.get((row_option.id, column_option.id), 0)
+        for j, column_option in enumerate(column_question.options):
+            n = grid[i][j]
             column_total = column_totals.get(column_option.id, 0)
-            visible = shown(n)
+            visible = (i, j) not in hidden
             row_cells.append(
                 CrossTabCell(
-                    count=visible,
-                    row_percent=None if visible is None else percent(n, row_total),
-                    column_percent=None if visible is None else percent(n, column_total),
+                    count=n if visible else None,
+                    row_percent=percent(n, row_total) if visible else None,
+                    column_percent=percent(n, column_total) if visible else None,
                 )
             )
         rows.append((row_option, tuple(row_cells), shown(row_total)))
@@ -356,6 +365,26 @@ def crosstab(
         total=total,
         threshold=threshold,
     )
+
+
+def _suppressed(grid: list[list[int]], threshold: int) -> set[tuple[int, int]]:
+    """Cells to hide: counts from 1 to ``threshold - 1`` (primary suppression), then, in any
+    row or column where only one cell is hidden, the smallest other non-zero cell too, so
+    that a hidden count cannot be worked out from the totals (secondary suppression)."""
+    hidden = {(i, j) for i, row in enumerate(grid) for j, n in enumerate(row) if 0 < n < threshold}
+    lines = [[(i, j) for j in range(len(grid[0]))] for i in range(len(grid))] if grid else []
+    lines += [[(i, j) for i in range(len(grid))] for j in range(len(grid[0]))] if grid else []
+    changed = bool(hidden)
+    while changed:
+        changed = False
+        for line in lines:
+            if sum(cell in hidden for cell in line) != 1:
+                continue
+            others = [cell for cell in line if cell not in hidden and grid[cell[0]][cell[1]] > 0]
+            if others:
+                hidden.add(min(others, key=lambda cell: grid[cell[0]][cell[1]]))
+                changed = True
+    return hidden
 
 
 def text_questions(spec: ConsultationSpec) -> list[QuestionSpec]:
@@ -398,11 +427,10 @@ def _matches(terms: list[str]) -> Q:
     """
     if connection.vendor == "postgresql":
         query = " & ".join(f"{term}:*" for term in terms)
+        vector = POSTGRES_TEXT_VECTOR.format(column='"responses_answer"."text"')
         return Q(
-            RawSQL(
-                "to_tsvector('simple', \"responses_answer\".\"text\") @@ to_tsquery('simple', %s)",
-                [query],
-                output_field=BooleanField(),
+            RawSQL(  # noqa: S611 - the SQL is constant; the search is a parameter
+                f"{vector} @@ to_tsquery('simple', %s)", [query], output_field=BooleanField()
             )
         )
     match = " ".join('"{}"*'.format(term.replace('"', '""')) for term in terms)

@@ -1,8 +1,9 @@
 """Full-text search over free-text answers, on whichever database is in use.
 
 SQLite: an FTS5 index over responses_answer.text, kept in step by triggers.
-PostgreSQL: a GIN index on the text's tsvector (the 'simple' configuration, matching
-FTS5's unicode61 tokeniser: no stemming, prefix search instead).
+PostgreSQL: a GIN index on the tsvector of the text's words (non-word characters become
+spaces first, so markup and web addresses split into words as FTS5's unicode61 tokeniser
+splits them; the 'simple' configuration: no stemming, prefix search instead).
 The query side is consult.analysis.queries._matches.
 """
 
@@ -41,7 +42,8 @@ SQLITE_DROP = [
 ]
 POSTGRES_CREATE = [
     """CREATE INDEX answer_text_search ON responses_answer
-        USING gin (to_tsvector('simple', "text")) WHERE "text" IS NOT NULL""",
+        USING gin (to_tsvector('simple', regexp_replace("text", '\\W+', ' ', 'g')))
+        WHERE "text" IS NOT NULL""",
 ]
 POSTGRES_DROP = ["DROP INDEX IF EXISTS answer_text_search"]
 
