@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "consult.consultations",
     "consult.responses",
     "consult.analysis",
+    "consult.exports",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from consult.analysis.models import Role
 
@@ -19,11 +19,11 @@ def has_role(user: Any, *roles: str) -> bool:
     return bool(user.is_authenticated and user.groups.filter(name__in=roles).exists())
 
 
-def analyst_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def analyst_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Anonymous people go to sign in; signed-in people without a workspace role get 403."""
 
     @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not has_role(request.user, *WORKSPACE_ROLES):
             raise PermissionDenied("You need the analyst or data controller role.")
         return view(request, *args, **kwargs)

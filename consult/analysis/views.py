@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from consult.analysis import queries, services
-from consult.analysis.access import analyst_required
+from consult.analysis.access import analyst_required, has_role
 from consult.analysis.forms import CodingForm, FilterForm, SignInForm, ThemeForm, filter_questions
-from consult.analysis.models import Theme
+from consult.analysis.models import Role, Theme
 from consult.consultations.models import Consultation
 from consult.consultations.queries import ConsultationSpec, QuestionSpec, consultation_spec
 from consult.responses.models import Answer
@@ -41,7 +41,11 @@ def index(request: HttpRequest) -> HttpResponse:
         (consultation, queries.status_counts(consultation=consultation))
         for consultation in Consultation.objects.all()
     ]
-    return render(request, "analysis/index.html", {"consultations": consultations})
+    context = {
+        "consultations": consultations,
+        "is_data_controller": has_role(request.user, Role.DATA_CONTROLLER),
+    }
+    return render(request, "analysis/index.html", context)
 
 
 def _workspace(request: HttpRequest, slug: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from consult.consultations.models import (
     CHOICE_TYPES,
     SINGLE_ANSWER_TYPES,
     Profile,
+    PublicationChoice,
     QuestionType,
 )
 
@@ -133,6 +134,12 @@ class QuestionDef(Strict):
         }[self.profile]
         if self.type not in allowed:
             raise ValueError(f"profile {self.profile} needs a {' or '.join(allowed)} question")
+        codes = {option.code for option in self.options}
+        if self.profile == Profile.PUBLICATION and codes != set(PublicationChoice.values):
+            raise ValueError(
+                "the publication question's options must have the codes "
+                + ", ".join(PublicationChoice.values)
+            )
         if self.profile in TEXT_PROFILES and (self.max_length or 0) > PERSONAL_TEXT_MAX_LENGTH:
             raise ValueError(
                 f"max_length for profile {self.profile} can be at most "

@@ -121,6 +121,14 @@ CHOICE_TYPES = frozenset(
 )
 
 
+class PublicationChoice(models.TextChoices):
+    """The option codes a ``publication`` question must use: exports act on them."""
+
+    NAMED = "publish_named", "Publish with the name"
+    ANONYMOUS = "publish_anonymous", "Publish without the name"
+    NOT = "do_not_publish", "Do not publish"
+
+
 class Profile(models.TextChoices):
     """Questions the service treats specially (see docs/definitions.md)."""
 

@@ -1,0 +1,72 @@
+"""The download audit log: who took which data, when, and exactly what they received."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+
+from consult.consultations.models import Consultation
+
+
+class Variant(models.TextChoices):
+    """Which responses and which details a download holds (see docs/exports.md)."""
+
+    PUBLISHABLE = "publishable", "Publishable"
+    ANONYMISED = "anonymised", "Anonymised"
+    FULL = "full", "Full, with personal details"
+
+
+class Channel(models.TextChoices):
+    WORKSPACE = "workspace", "Workspace"
+    COMMAND = "command", "Command line"
+
+
+class AppendOnlyError(Exception):
+    """Download records are never changed or deleted."""
+
+
+class DownloadRecordQuerySet(models.QuerySet["DownloadRecord"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("download records cannot be changed")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("download records cannot be deleted")
+
+
+class DownloadRecord(models.Model):
+    """One download, written as its last bytes are sent: append-only."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="downloads"
+    )
+    at = models.DateTimeField()
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.PROTECT, related_name="downloads"
+    )
+    format = models.CharField(max_length=20)
+    variant = models.CharField(max_length=20, choices=Variant.choices)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    filters = models.JSONField(default=dict)
+    filename = models.CharField(max_length=200)
+    row_count = models.PositiveIntegerField()
+    byte_count = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    complete = models.BooleanField(help_text="False when the download stopped part-way")
+
+    objects = DownloadRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("download records cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("download records cannot be deleted")

@@ -1,0 +1,228 @@
+"""Downloads: who may take which variant, the file each format makes, and the audit record
+written as the last bytes go out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+
+from consult.analysis.access import has_role
+from consult.analysis.models import Role
+from consult.analysis.queries import Filters
+from consult.consultations.models import Consultation
+from consult.consultations.queries import ConsultationSpec
+from consult.exports import formats
+from consult.exports.models import DownloadRecord, Variant
+from consult.exports.tables import ExportRow, columns, export_responses, export_rows
+
+
+@dataclass(frozen=True)
+class Format:
+    key: str
+    name: str
+    extension: str
+    content_type: str
+    description: str
+
+
+FORMATS = {
+    f.key: f
+    for f in [
+        Format(
+            "csv",
+            "CSV",
+            "csv",
+            "text/csv; charset=utf-8",
+            "Option codes; for R, pandas and Stata's import",
+        ),
+        Format(
+            "csv-labels",
+            "CSV with labels",
+            "csv",
+            "text/csv; charset=utf-8",
+            "Option labels instead of codes",
+        ),
+        Format(
+            "csv-excel",
+            "CSV for Excel",
+            "csv",
+            "text/csv; charset=utf-8",
+            "Labels, with a byte order mark so Excel reads UTF-8",
+        ),
+        Format(
+            "xlsx",
+            "Excel workbook",
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "Responses, codebook and about sheets",
+        ),
+        Format(
+            "jsonl",
+            "JSON Lines",
+            "jsonl",
+            "application/x-ndjson; charset=utf-8",
+            "One object per response, answers nested",
+        ),
+        Format(
+            "codebook-csv",
+            "Codebook (CSV)",
+            "csv",
+            "text/csv; charset=utf-8",
+            "Every column and every option code with its label",
+        ),
+        Format("codebook-json", "Codebook (JSON)", "json", "application/json", "The same, as JSON"),
+        Format(
+            "datapackage",
+            "Frictionless data package",
+            "zip",
+            "application/zip",
+            "CSVs with Table Schemas and a README",
+        ),
+        Format("sav", "SPSS", "sav", "application/x-spss-sav", "Variable and value labels"),
+        Format("dta", "Stata", "dta", "application/x-stata-dta", "Variable and value labels"),
+    ]
+}
+CODEBOOK_FORMATS = {"codebook-csv", "codebook-json"}
+
+
+def allowed_variants(user: Any) -> list[str]:
+    """Analysts take publishable and anonymised data; data controllers also the full data."""
+    variants: list[str] = []
+    if has_role(user, Role.ANALYST, Role.DATA_CONTROLLER):
+        variants = [Variant.PUBLISHABLE, Variant.ANONYMISED]
+    if has_role(user, Role.DATA_CONTROLLER):
+        variants.append(Variant.FULL)
+    return variants
+
+
+@dataclass
+class Download:
+    filename: str
+    content_type: str
+    chunks: Iterator[bytes] = field(repr=False)
+
+
+def download_make(
+    *,
+    user: User,
+    consultation: Consultation,
+    spec: ConsultationSpec,
+    format_key: str,
+    variant: str,
+    filters: Filters,
+    channel: str,
+    now: datetime,
+) -> Download:
+    """A download, streamed, audited when its last byte is sent (or when it is cut short).
+
+    Raises ``PermissionDenied`` for a variant the user's role does not allow, and
+    ``KeyError`` for an unknown format.
+    """
+    if variant not in allowed_variants(user):
+        raise PermissionDenied(f"Your role does not allow the {variant} download.")
+    chosen = FORMATS[format_key]
+    table = columns(spec, variant)
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    label = "codebook" if format_key in CODEBOOK_FORMATS else variant
+    if format_key in {"csv-labels", "csv-excel"}:
+        label += "-labels"
+    filename = f"{consultation.slug}-{label}-{stamp}.{chosen.extension}"
+    counter = _Counter()
+    described = filters_described(filters)
+
+    def rows() -> Iterator[ExportRow]:
+        responses = export_responses(
+            consultation=consultation, spec=spec, filters=filters, variant=variant
+        )
+        for row in export_rows(responses=responses, spec=spec, variant=variant):
+            counter.rows += 1
+            yield row
+
+    about = formats.About(
+        title=f"{consultation.title}: {variant} responses",
+        consultation=consultation.title,
+        variant=Variant(variant).label,
+        filters=json.dumps(described, ensure_ascii=False) if described else "none",
+        generated_at=now.astimezone(UTC).isoformat(),
+    )
+    body = _body(format_key, spec, table, rows(), about, name=f"{consultation.slug}-{variant}")
+
+    def audited() -> Iterator[bytes]:
+        digest = hashlib.sha256()
+        size = 0
+        complete = False
+        try:
+            for chunk in body:
+                digest.update(chunk)
+                size += len(chunk)
+                yield chunk
+            complete = True
+        finally:
+            DownloadRecord.objects.create(
+                user=user,
+                at=now,
+                consultation=consultation,
+                format=format_key,
+                variant=variant,
+                channel=channel,
+                filters=described,
+                filename=filename,
+                row_count=counter.rows,
+                byte_count=size,
+                sha256=digest.hexdigest(),
+                complete=complete,
+            )
+
+    return Download(filename=filename, content_type=chosen.content_type, chunks=audited())
+
+
+def filters_described(filters: Filters) -> dict[str, Any]:
+    """The filters as plain data, for the audit record and the file's own description."""
+    described: dict[str, Any] = {}
+    if filters.answers:
+        described["answers"] = {
+            key: sorted(codes) for key, codes in sorted(filters.answers.items())
+        }
+    if filters.submitted_from:
+        described["from"] = filters.submitted_from.isoformat()
+    if filters.submitted_to:
+        described["to"] = filters.submitted_to.isoformat()
+    return described
+
+
+@dataclass
+class _Counter:
+    rows: int = 0
+
+
+def _body(
+    format_key: str,
+    spec: ConsultationSpec,
+    table: list[Any],
+    rows: Iterator[ExportRow],
+    about: formats.About,
+    *,
+    name: str,
+) -> Iterator[bytes]:
+    writers: dict[str, Callable[[], Iterator[bytes]]] = {
+        "csv": lambda: formats.csv_chunks(table, rows),
+        "csv-labels": lambda: formats.csv_chunks(table, rows, labels=True),
+        "csv-excel": lambda: formats.csv_chunks(table, rows, labels=True, bom=True),
+        "jsonl": lambda: formats.jsonl_chunks(spec, table, rows),
+        "codebook-csv": lambda: formats.codebook_csv(table),
+        "codebook-json": lambda: formats.codebook_json(table),
+        "xlsx": lambda: formats.spooled(formats.xlsx_writer(table, rows, about, labels=False)),
+        "datapackage": lambda: formats.spooled(
+            formats.datapackage_writer(table, rows, about, name=name)
+        ),
+        "sav": lambda: formats.spooled(formats.statistics_writer(table, rows, stata=False)),
+        "dta": lambda: formats.spooled(formats.statistics_writer(table, rows, stata=True)),
+    }
+    return writers[format_key]()

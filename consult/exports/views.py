@@ -1,0 +1,123 @@
+"""Views of downloads: the choice of formats, the file itself, and the audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from consult.analysis.access import analyst_required, has_role
+from consult.analysis.forms import FilterForm
+from consult.analysis.models import Role
+from consult.consultations.models import Consultation
+from consult.consultations.queries import consultation_spec
+from consult.exports.models import Channel, DownloadRecord, Variant
+from consult.exports.services import FORMATS, allowed_variants, download_make
+
+
+@analyst_required
+def downloads(request: HttpRequest, slug: str) -> HttpResponse:
+    consultation = get_object_or_404(Consultation, slug=slug)
+    spec = consultation_spec(consultation)
+    form = FilterForm(request.GET, spec=spec)
+    context = {
+        "consultation": consultation,
+        "spec": spec,
+        "formats": FORMATS.values(),
+        "variants": [Variant(v) for v in allowed_variants(request.user)],
+        "filters": form.filters(),
+        "filter_form": form,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "exports/downloads.html", context)
+
+
+@analyst_required
+def download(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    consultation = get_object_or_404(Consultation, slug=slug)
+    spec = consultation_spec(consultation)
+    format_key = request.GET.get("format", "")
+    variant = request.GET.get("variant", "")
+    if format_key not in FORMATS or variant not in Variant.values:
+        raise PermissionDenied("Choose a format and a variant from the downloads page.")
+    made = download_make(
+        user=request.user,  # type: ignore[arg-type]
+        consultation=consultation,
+        spec=spec,
+        format_key=format_key,
+        variant=variant,
+        filters=FilterForm(request.GET, spec=spec).filters(),
+        channel=Channel.WORKSPACE,
+        now=timezone.now(),
+    )
+    response = StreamingHttpResponse(made.chunks, content_type=made.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _data_controller_only(request: HttpRequest) -> None:
+    if not has_role(request.user, Role.DATA_CONTROLLER):
+        raise PermissionDenied("Only data controllers can see the download log.")
+
+
+@analyst_required
+def log(request: HttpRequest) -> HttpResponse:
+    _data_controller_only(request)
+    records = DownloadRecord.objects.select_related("user", "consultation")[:500]
+    return render(request, "exports/log.html", {"records": records})
+
+
+LOG_COLUMNS = [
+    "at",
+    "user",
+    "consultation",
+    "format",
+    "variant",
+    "channel",
+    "filters",
+    "filename",
+    "row_count",
+    "byte_count",
+    "sha256",
+    "complete",
+]
+
+
+@analyst_required
+def log_csv(request: HttpRequest) -> StreamingHttpResponse:
+    _data_controller_only(request)
+
+    def lines() -> Iterator[bytes]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(LOG_COLUMNS)
+        rows = DownloadRecord.objects.order_by("at", "pk").values_list(
+            "at",
+            "user__username",
+            "consultation__slug",
+            "format",
+            "variant",
+            "channel",
+            "filters",
+            "filename",
+            "row_count",
+            "byte_count",
+            "sha256",
+            "complete",
+        )
+        for row in rows.iterator(chunk_size=2000):
+            writer.writerow([row[0].isoformat(), *row[1:]])
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    response["Content-Disposition"] = f'attachment; filename="download-log-{stamp}.csv"'
+    return response
