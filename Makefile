@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CSS := build/static/consult/consult.css
 DEFINITION := consult/consultations/definitions/facial-recognition.yaml
 
-.PHONY: run serve test lint typecheck static install clean
+.PHONY: run serve test bench lint typecheck static install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ test: $(STAMP) $(CSS)
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings > /dev/null
 	env -u DATABASE_URL $(BIN)/pytest
 	if [ -n "$$TEST_POSTGRES_URL" ]; then DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest; fi
+
+# Benchmarks (long; not part of make test). Each appends its figures to bench/RESULTS.md.
+bench: $(STAMP)
+	$(BIN)/python bench/export_memory.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
