@@ -5,6 +5,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("consult.exports.api_urls")),
     path("analysis/", include("consult.exports.urls")),
     path("analysis/", include("consult.analysis.urls")),
     path("", include("consult.responses.urls")),

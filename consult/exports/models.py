@@ -21,6 +21,7 @@ class Variant(models.TextChoices):
 class Channel(models.TextChoices):
     WORKSPACE = "workspace", "Workspace"
     COMMAND = "command", "Command line"
+    API = "api", "API"
 
 
 class AppendOnlyError(Exception):
@@ -70,3 +71,19 @@ class DownloadRecord(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("download records cannot be deleted")
+
+
+class ApiToken(models.Model):
+    """A secret that lets a script download as its analyst. Only its SHA-256 is stored:
+    the token itself is shown once, when it is made."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    key_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user_id})"
