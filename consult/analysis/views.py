@@ -79,6 +79,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             results.by_key[q.key] for q in context["filter_questions"] if q.key in results.by_key
         ],
         "per_day_max": max((n for _, n in results.per_day), default=0),
+        "not_printable": True,
     }
     return render(request, "analysis/dashboard.html", context)
 

@@ -13,13 +13,15 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 
+from consult.analysis import queries
 from consult.analysis.access import has_role
+from consult.analysis.forms import filter_questions
 from consult.analysis.models import Role
 from consult.analysis.queries import Filters
 from consult.consultations.models import Consultation
 from consult.consultations.queries import ConsultationSpec
-from consult.exports import formats
-from consult.exports.models import DownloadRecord, Variant
+from consult.exports import formats, report
+from consult.exports.models import Channel, DownloadRecord, Variant
 from consult.exports.tables import ExportRow, columns, export_responses, export_rows
 
 
@@ -226,3 +228,50 @@ def _body(
         "dta": lambda: formats.spooled(formats.statistics_writer(table, rows, stata=True)),
     }
     return writers[format_key]()
+
+
+def report_make(
+    *,
+    user: User,
+    consultation: Consultation,
+    spec: ConsultationSpec,
+    filters: Filters,
+    now: datetime,
+) -> Download:
+    """The committee's summary report (DOCX) of the filtered responses, recorded like any
+    download (variant: anonymised, since it holds aggregate figures only)."""
+    if not allowed_variants(user):
+        raise PermissionDenied("You need the analyst or data controller role.")
+    results = queries.results(consultation=consultation, spec=spec, filters=filters)
+    described = filters_described(filters)
+    data = report.report_docx(
+        consultation=consultation,
+        results=results,
+        status=queries.status_counts(consultation=consultation),
+        who=queries.who_responded(
+            consultation=consultation, spec=spec, filters=filters, questions=filter_questions(spec)
+        ),
+        filters=[f"{key}: {value}" for key, value in described.items()],
+        generated_at=now.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+    )
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    filename = f"{consultation.slug}-report-{stamp}.docx"
+    DownloadRecord.objects.create(
+        user=user,
+        at=now,
+        consultation=consultation,
+        format="report-docx",
+        variant=Variant.ANONYMISED,
+        channel=Channel.WORKSPACE,
+        filters=described,
+        filename=filename,
+        row_count=results.total,
+        byte_count=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        complete=True,
+    )
+    return Download(
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        chunks=iter([data]),
+    )

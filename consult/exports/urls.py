@@ -11,4 +11,6 @@ urlpatterns = [
     path("downloads/log.csv", views.log_csv, name="log_csv"),
     path("<slug:slug>/downloads/", views.downloads, name="downloads"),
     path("<slug:slug>/downloads/file/", views.download, name="download"),
+    path("<slug:slug>/report/", views.report, name="report"),
+    path("<slug:slug>/report.docx", views.report_docx, name="report_docx"),
 ]

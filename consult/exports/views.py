@@ -11,13 +11,14 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from consult.analysis import queries
 from consult.analysis.access import analyst_required, has_role
-from consult.analysis.forms import FilterForm
+from consult.analysis.forms import FilterForm, filter_questions
 from consult.analysis.models import Role
 from consult.consultations.models import Consultation
 from consult.consultations.queries import consultation_spec
 from consult.exports.models import Channel, DownloadRecord, Variant
-from consult.exports.services import FORMATS, allowed_variants, download_make
+from consult.exports.services import FORMATS, allowed_variants, download_make, report_make
 
 
 @analyst_required
@@ -58,6 +59,46 @@ def download(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(made.chunks, content_type=made.content_type)
     response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
     response["Cache-Control"] = "no-store"
+    return response
+
+
+@analyst_required
+def report(request: HttpRequest, slug: str) -> HttpResponse:
+    """The summary report as a page that prints cleanly."""
+    consultation = get_object_or_404(Consultation, slug=slug)
+    spec = consultation_spec(consultation)
+    form = FilterForm(request.GET, spec=spec)
+    filters = form.filters()
+    context = {
+        "consultation": consultation,
+        "spec": spec,
+        "filters": filters,
+        "filter_form": form,
+        "results": queries.results(consultation=consultation, spec=spec, filters=filters),
+        "status": queries.status_counts(consultation=consultation),
+        "who": queries.who_responded(
+            consultation=consultation, spec=spec, filters=filters, questions=filter_questions(spec)
+        ),
+        "printable": True,
+        "generated_at": timezone.now(),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "exports/report.html", context)
+
+
+@analyst_required
+def report_docx(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    consultation = get_object_or_404(Consultation, slug=slug)
+    spec = consultation_spec(consultation)
+    made = report_make(
+        user=request.user,  # type: ignore[arg-type]
+        consultation=consultation,
+        spec=spec,
+        filters=FilterForm(request.GET, spec=spec).filters(),
+        now=timezone.now(),
+    )
+    response = StreamingHttpResponse(made.chunks, content_type=made.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
     return response
 
 
