@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/v1/", include("consult.exports.api_urls")),
     path("analysis/", include("consult.exports.urls")),
     path("analysis/", include("consult.analysis.urls")),
+    path("", include("consult.exports.public_urls")),
     path("", include("consult.responses.urls")),
 ]

@@ -340,7 +340,7 @@ def crosstab(
     grid = [
         [cells.get((r.id, c.id), 0) for c in column_question.options] for r in row_question.options
     ]
-    hidden = _suppressed(grid, threshold)
+    hidden = suppressed_cells(grid, threshold)
     rows = []
     for i, row_option in enumerate(row_question.options):
         row_total = row_totals.get(row_option.id, 0)
@@ -367,7 +367,7 @@ def crosstab(
     )
 
 
-def _suppressed(grid: list[list[int]], threshold: int) -> set[tuple[int, int]]:
+def suppressed_cells(grid: list[list[int]], threshold: int) -> set[tuple[int, int]]:
     """Cells to hide: counts from 1 to ``threshold - 1`` (primary suppression), then, in any
     row or column where only one cell is hidden, the smallest other non-zero cell too, so
     that a hidden count cannot be worked out from the totals (secondary suppression)."""

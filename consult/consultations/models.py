@@ -25,6 +25,9 @@ class Consultation(models.Model):
     closes_at = models.DateTimeField()
     definition_version = models.PositiveIntegerField(default=1)
     definition_sha256 = models.CharField(max_length=64)
+    results_published_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the results page was made public"
+    )
 
     class Meta:
         ordering = ["closes_at", "slug"]

@@ -22,6 +22,7 @@ class Channel(models.TextChoices):
     WORKSPACE = "workspace", "Workspace"
     COMMAND = "command", "Command line"
     API = "api", "API"
+    PUBLIC = "public", "Published results"
 
 
 class AppendOnlyError(Exception):
@@ -40,7 +41,12 @@ class DownloadRecord(models.Model):
     """One download, written as its last bytes are sent: append-only."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="downloads"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="downloads",
+        null=True,
+        blank=True,
+        help_text="Empty for the public download of published results",
     )
     at = models.DateTimeField()
     consultation = models.ForeignKey(

@@ -104,6 +104,11 @@ def allowed_variants(user: Any) -> list[str]:
     return variants
 
 
+def public_variants(consultation: Consultation) -> list[str]:
+    """Anyone may take the publishable data of a consultation whose results are published."""
+    return [Variant.PUBLISHABLE] if consultation.results_published_at else []
+
+
 @dataclass
 class Download:
     filename: str
@@ -113,7 +118,7 @@ class Download:
 
 def download_make(
     *,
-    user: User,
+    user: User | None,
     consultation: Consultation,
     spec: ConsultationSpec,
     format_key: str,
@@ -124,10 +129,12 @@ def download_make(
 ) -> Download:
     """A download, streamed, audited when its last byte is sent (or when it is cut short).
 
-    Raises ``PermissionDenied`` for a variant the user's role does not allow, and
+    ``user`` is None for the public download of published results. Raises
+    ``PermissionDenied`` for a variant the user's role (or the public) may not take, and
     ``KeyError`` for an unknown format.
     """
-    if variant not in allowed_variants(user):
+    allowed = allowed_variants(user) if user is not None else public_variants(consultation)
+    if variant not in allowed:
         raise PermissionDenied(f"Your role does not allow the {variant} download.")
     chosen = FORMATS[format_key]
     table = columns(spec, variant)

@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterator
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from consult.analysis.models import Role
 from consult.consultations.models import Consultation
 from consult.consultations.queries import consultation_spec
 from consult.exports.models import Channel, DownloadRecord, Variant
+from consult.exports.publish import PUBLIC_THRESHOLD, public_figures
 from consult.exports.services import FORMATS, allowed_variants, download_make, report_make
 
 
@@ -161,4 +162,51 @@ def log_csv(request: HttpRequest) -> StreamingHttpResponse:
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="download-log-{stamp}.csv"'
+    return response
+
+
+def _published(slug: str) -> Consultation:
+    consultation = get_object_or_404(Consultation, slug=slug)
+    if consultation.results_published_at is None:
+        raise Http404("The results of this consultation have not been published")
+    return consultation
+
+
+def public_results(request: HttpRequest, slug: str) -> HttpResponse:
+    """The published results: aggregate figures with small counts suppressed, no sign-in."""
+    consultation = _published(slug)
+    spec = consultation_spec(consultation)
+    results = queries.results(consultation=consultation, spec=spec, filters=queries.Filters())
+    context = {
+        "consultation": consultation,
+        "results": [public_figures(result) for result in results.questions],
+        "who": [
+            public_figures(result)
+            for result in queries.who_responded(
+                consultation=consultation,
+                spec=spec,
+                filters=queries.Filters(),
+                questions=filter_questions(spec),
+            )
+        ],
+        "total": results.total,
+        "threshold": PUBLIC_THRESHOLD,
+    }
+    return render(request, "exports/public_results.html", context)
+
+
+def public_download(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    consultation = _published(slug)
+    made = download_make(
+        user=None,
+        consultation=consultation,
+        spec=consultation_spec(consultation),
+        format_key="csv",
+        variant=Variant.PUBLISHABLE,
+        filters=queries.Filters(),
+        channel=Channel.PUBLIC,
+        now=timezone.now(),
+    )
+    response = StreamingHttpResponse(made.chunks, content_type=made.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
     return response

@@ -1,6 +1,6 @@
 """axe-core (WCAG 2.0, 2.1 and 2.2, A and AA) on every public page, and what axe cannot see."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -10,6 +10,7 @@ from playwright.sync_api import Page
 from consult.consultations.queries import consultation_spec
 from consult.responses.models import Response
 from consult.responses.services import receipt_token
+from tests.analysis.generate import generate
 from tests.browser.pages import (
     CHECK_ANSWERS,
     answer_page,
@@ -127,3 +128,13 @@ def test_the_checker_finds_known_problems(page: Page, site: str):
     page.set_content("<html><body><img src='x.png'><input type='text'></body></html>")
     found = {violation["id"] for violation in axe_violations(page)}
     assert {"html-has-lang", "image-alt", "label"} <= found
+
+
+def test_published_results(page: Page, site: str, open_consultation):
+    generate(open_consultation, 15, start=datetime(2026, 10, 1, tzinfo=UTC))
+    open_consultation.closes_at = timezone.now() - timedelta(days=1)
+    open_consultation.results_published_at = timezone.now()
+    open_consultation.save()
+    page.goto(site + reverse("responses:start", args=[open_consultation.slug]))
+    page.get_by_role("link", name="Read the published results").click()
+    assert_accessible(page, "a11y-published-results")
