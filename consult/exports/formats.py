@@ -353,7 +353,7 @@ def statistics_writer(
             if column.type in {"code", "flag"}:
                 frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
         labels: list[str | None] = [
-            column.label[:80] if stata else column.label for column in columns
+            column.short_label(80) if stata else column.label for column in columns
         ]
         value_labels = {
             name: {

@@ -32,9 +32,11 @@ from consult.responses.queries import PERSONAL_FIELDS
 BATCH_SIZE = 2000
 TEXT_TYPES = {QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT}
 EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# UK and international phone numbers: +44 20 7946 0958, 020 7946 0958, 07700 900123 ...
+# UK and international phone numbers: 020 7946 0958, 07700 900123, +44 20 7946 0958,
+# +44 (0)7700 900123, 0044 7700 900 123 ...
 PHONE_PATTERN = re.compile(
-    r"(?<![\w])(?:\+\d{1,3}[\s.-]?)?(?:\(?0\d{2,4}\)?[\s.-]?)\d{3,4}[\s.-]?\d{3,4}(?![\w])"
+    r"(?<![\w+])(?:(?:\+|00)\d{1,3}[\s.-]?(?:\(0\)[\s.-]?)?\d{2,5}|\(?0\d{2,5}\)?)"
+    r"[\s.-]?\d{3,4}[\s.-]?\d{3,4}(?!\w)"
 )
 
 
@@ -47,6 +49,16 @@ class Column:
     type: str  # "string", "datetime", "code" or "flag"
     question: QuestionSpec | None = None
     option: OptionSpec | None = None  # for a multiple-choice option's own column
+    detail: str = ""  # what sets the column apart within its question: a row or an option
+
+    def short_label(self, limit: int) -> str:
+        """The label in at most ``limit`` characters, keeping the distinguishing detail."""
+        if len(self.label) <= limit:
+            return self.label
+        if not self.detail:
+            return self.label[: limit - 1] + "…"
+        tail = f" – {self.detail}"[: limit // 2]
+        return self.label[: limit - len(tail) - 1] + "…" + tail
 
     @property
     def options(self) -> tuple[OptionSpec, ...]:
@@ -86,7 +98,8 @@ def _personal_allowed(profile: str, variant: str) -> bool:
 
 
 def _question_columns(question: QuestionSpec, *, parent: QuestionSpec) -> list[Column]:
-    label = question.text if question is parent else f"{parent.text} – {question.text}"
+    row = "" if question is parent else question.text
+    label = f"{parent.text} – {row}" if row else question.text
     if question.type == QuestionType.MULTIPLE_CHOICE:
         return [
             Column(
@@ -95,12 +108,12 @@ def _question_columns(question: QuestionSpec, *, parent: QuestionSpec) -> list[C
                 "flag",
                 question,
                 option,
+                detail=option.label,
             )
             for option in question.options
         ]
-    if question.options:
-        return [Column(question.key, label, "code", question)]
-    return [Column(question.key, label, "string", question)]
+    kind = "code" if question.options else "string"
+    return [Column(question.key, label, kind, question, detail=row)]
 
 
 def export_responses(

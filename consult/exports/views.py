@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 
 from django.core.exceptions import PermissionDenied
@@ -17,6 +18,7 @@ from consult.analysis.forms import FilterForm, filter_questions
 from consult.analysis.models import Role
 from consult.consultations.models import Consultation
 from consult.consultations.queries import consultation_spec
+from consult.exports.formats import neutralise
 from consult.exports.models import Channel, DownloadRecord, Variant
 from consult.exports.publish import PUBLIC_THRESHOLD, public_figures
 from consult.exports.services import FORMATS, allowed_variants, download_make, report_make
@@ -153,8 +155,11 @@ def log_csv(request: HttpRequest) -> StreamingHttpResponse:
             "sha256",
             "complete",
         )
-        for row in rows.iterator(chunk_size=2000):
-            writer.writerow([row[0].isoformat(), *row[1:]])
+        for at, *middle, filters, filename, rows_count, size, digest, complete in rows.iterator(
+            chunk_size=2000
+        ):
+            cells = [at.isoformat(), *middle, json.dumps(filters), filename, rows_count, size]
+            writer.writerow([neutralise(value) for value in [*cells, digest, complete]])
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
