@@ -258,7 +258,11 @@ def report_make(
         who=queries.who_responded(
             consultation=consultation, spec=spec, filters=filters, questions=filter_questions(spec)
         ),
-        filters=[f"{key}: {value}" for key, value in described.items()],
+        filters=[
+            *(f"{key}: {', '.join(codes)}" for key, codes in described.get("answers", {}).items()),
+            *([f"sent on or after {described['from']}"] if "from" in described else []),
+            *([f"sent on or before {described['to']}"] if "to" in described else []),
+        ],
         generated_at=now.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
     )
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
