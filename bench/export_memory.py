@@ -45,10 +45,10 @@ def manage(database: Path, *args: str) -> None:
 
 def prepare(size: int) -> Path:
     database = DATA / f"export-{size}.sqlite3"
-    if database.exists():
-        return database
     DATA.mkdir(parents=True, exist_ok=True)
-    manage(database, "migrate", "--verbosity", "0")
+    manage(database, "migrate", "--verbosity", "0")  # kept databases follow the code
+    if database.exists() and _responses(database) == size:
+        return database
     manage(
         database, "load_consultation", "consult/consultations/definitions/facial-recognition.yaml"
     )
@@ -56,6 +56,13 @@ def prepare(size: int) -> Path:
         database, "generate_responses", "facial-recognition", "--count", str(size), "--seed", "7"
     )
     return database
+
+
+def _responses(database: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT count(*) FROM responses_response").fetchone()[0]
 
 
 def measure(format_key: str) -> dict[str, float]:
