@@ -37,9 +37,12 @@ run: static
 	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # Production-style server; needs SECRET_KEY, ALLOWED_HOSTS and usually DATABASE_URL.
+# Threaded workers keep answering the arbiter while a long download streams, so a
+# download of a million responses is not cut off by the worker timeout.
 serve: static
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/gunicorn consult.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-3}
+	$(BIN)/gunicorn consult.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-3} \
+		--worker-class gthread --threads $${THREADS:-4} --timeout 60
 
 # The whole suite on SQLite; again on PostgreSQL when TEST_POSTGRES_URL is set
 # (.ci/run sets it). The browser tests need the stylesheet and axe-core from npm.
