@@ -19,3 +19,7 @@ STORAGES = {
 # may be missing: nothing is served from them in tests.
 SILENCED_SYSTEM_CHECKS = ["staticfiles.W004"]
 WHITENOISE_AUTOREFRESH = True
+
+# The test client and the live server speak plain HTTP; tests that check HTTPS behaviour
+# ask for a secure request instead.
+SECURE_SSL_REDIRECT = False

@@ -69,3 +69,25 @@ def open_consultation(transactional_db) -> Consultation:
 def site(live_server, open_consultation) -> str:
     """The live server's address, with the consultation loaded."""
     return live_server.url
+
+
+@pytest.fixture
+def context(context):
+    """Every page gets axe-core before its own scripts, injected by the browser itself, so
+    the site's Content Security Policy (no inline scripts) stays in force for the tests."""
+    context.add_init_script(path=str(AXE))
+    return context
+
+
+@pytest.fixture
+def page(page):
+    """A page that fails the test if the site's own content breaks its security policy."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield page
+    assert refused == [], refused

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import AXE, SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS
 
 REFERENCE = re.compile(r"FR-[2-9A-HJKMNP-TV-Z]{4}-[2-9A-HJKMNP-TV-Z]{4}")
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
@@ -75,8 +75,8 @@ def send_and_get_reference(page: Page) -> str:
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's WCAG 2.0, 2.1 and 2.2 A and AA violations on the page as it stands."""
-    page.add_script_tag(path=str(AXE))
+    """axe-core's WCAG 2.0, 2.1 and 2.2 A and AA violations on the page as it stands
+    (axe is already in the page: see the ``context`` fixture)."""
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
     )

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
@@ -59,9 +60,9 @@ def test_every_analyst_page_is_accessible(page: Page, site: str, open_consultati
     assert_accessible(page, "a11y-analysis-theme-errors")
 
 
-def test_analyst_pages_fit_a_small_screen(browser, site: str, open_consultation):
+@pytest.mark.browser_context_args(viewport={"width": 320, "height": 640})
+def test_analyst_pages_fit_a_small_screen(page: Page, site: str, open_consultation):
     generate(open_consultation, 5, start=datetime(2026, 10, 1, tzinfo=UTC))
-    page = browser.new_page(viewport={"width": 320, "height": 640})
     sign_in(page, site)
     page.goto(
         site + reverse("analysis:free_text", args=[open_consultation.slug, "other_safeguards"])
@@ -77,4 +78,3 @@ def test_analyst_pages_fit_a_small_screen(browser, site: str, open_consultation)
         page.goto(site + url)
         width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], f"{url} scrolls sideways: {width}"
-    page.close()
