@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from consult.analysis.queries import Filters
 from consult.exports import formats
-from consult.exports.models import AppendOnlyError, DownloadRecord
-from consult.exports.services import filters_described
+from consult.exports.models import AppendOnlyError, Channel, DownloadRecord
+from consult.exports.services import download_make, filters_described
 from consult.exports.views import LOG_COLUMNS
 from tests.exports.conftest import client_for, user_make
 from tests.exports.readers import (
@@ -89,15 +89,23 @@ def test_the_record_counts_the_rows_of_the_variant_and_filters(made, controller_
     }
 
 
-def test_a_download_cut_short_is_recorded_as_incomplete(made, controller_client, monkeypatch):
+def test_a_download_cut_short_is_recorded_as_incomplete(made, controller, monkeypatch):
     monkeypatch.setattr(formats, "FLUSH_EVERY", 5)
-    response = controller_client.get(download_url(made.slug, "csv", "full"))
-    chunks = response.streaming_content
-
-    first = next(chunks)
+    download = download_make(
+        user=controller,
+        consultation=made.consultation,
+        spec=made.spec,
+        format_key="csv",
+        variant="full",
+        filters=Filters(),
+        channel=Channel.WORKSPACE,
+        now=timezone.now(),
+    )
+    first = next(download.chunks)
     assert DownloadRecord.objects.count() == 0  # not until the download ends
-    # A WSGI server closes the response when the client goes away.
-    response.close()
+    # When the client goes away, the WSGI server closes the response, which closes the
+    # stream of chunks part-way.
+    download.chunks.close()
 
     record = DownloadRecord.objects.get()
     assert record.complete is False
