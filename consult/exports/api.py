@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseBase, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -114,10 +114,7 @@ def download(request: HttpRequest, slug: str) -> HttpResponseBase:
         )
     except PermissionDenied as error:
         return _error(403, str(error))
-    response = StreamingHttpResponse(made.chunks, content_type=made.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return made.as_response()
 
 
 @require_GET

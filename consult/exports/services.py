@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
 
 from consult.analysis import queries
 from consult.analysis.access import has_role
@@ -114,6 +115,13 @@ class Download:
     filename: str
     content_type: str
     chunks: Iterator[bytes] = field(repr=False)
+
+    def as_response(self) -> StreamingHttpResponse:
+        """The download as an attachment, streamed, never cached."""
+        response = StreamingHttpResponse(self.chunks, content_type=self.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{self.filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 def download_make(

@@ -59,10 +59,7 @@ def download(request: HttpRequest, slug: str) -> StreamingHttpResponse:
         channel=Channel.WORKSPACE,
         now=timezone.now(),
     )
-    response = StreamingHttpResponse(made.chunks, content_type=made.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return made.as_response()
 
 
 @analyst_required
@@ -100,9 +97,7 @@ def report_docx(request: HttpRequest, slug: str) -> StreamingHttpResponse:
         filters=FilterForm(request.GET, spec=spec).filters(),
         now=timezone.now(),
     )
-    response = StreamingHttpResponse(made.chunks, content_type=made.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
-    return response
+    return made.as_response()
 
 
 def _data_controller_only(request: HttpRequest) -> None:
@@ -212,6 +207,4 @@ def public_download(request: HttpRequest, slug: str) -> StreamingHttpResponse:
         channel=Channel.PUBLIC,
         now=timezone.now(),
     )
-    response = StreamingHttpResponse(made.chunks, content_type=made.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
-    return response
+    return made.as_response()
