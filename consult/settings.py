@@ -147,6 +147,10 @@ SERVICE_NAME = env.str("SERVICE_NAME", default="Have your say: parliamentary con
 
 # How long the private link in a receipt email keeps working.
 RECEIPT_LINK_MAX_AGE_DAYS = env.int("RECEIPT_LINK_MAX_AGE_DAYS", default=730)
+# Retention (manage.py purge_personal_data): names and email addresses are deleted this
+# long after a consultation closes; drafts never sent, this long after their last change.
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=365)
+DRAFT_RETENTION_DAYS = env.int("DRAFT_RETENTION_DAYS", default=30)
 
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
 from django.conf import settings
@@ -201,3 +202,26 @@ def response_withdraw(*, response: Response, now: datetime) -> bool:
     )
     response.refresh_from_db(fields=["status", "withdrawn_at", "updated_at"])
     return bool(withdrawn)
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    personal_details: int  # responses whose name, email and organisation name went
+    drafts: int  # drafts never sent, deleted with their answers
+
+
+def personal_data_purge(*, now: datetime, dry_run: bool = False) -> PurgeResult:
+    """Apply the retention periods: delete the personal details of responses to
+    consultations closed longer than ``PERSONAL_DATA_RETENTION_DAYS`` (their anonymous
+    answers stay), and drafts untouched for ``DRAFT_RETENTION_DAYS``. With ``dry_run``,
+    count what would go and change nothing."""
+    closed_before = now - timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS)
+    details = Respondent.objects.filter(response__consultation__closes_at__lte=closed_before)
+    stale = now - timedelta(days=settings.DRAFT_RETENTION_DAYS)
+    drafts = Response.objects.filter(status=ResponseStatus.DRAFT, updated_at__lt=stale)
+    result = PurgeResult(personal_details=details.count(), drafts=drafts.count())
+    if not dry_run:
+        with transaction.atomic():
+            details.delete()
+            drafts.delete()
+    return result
