@@ -1,5 +1,6 @@
 """Settings for consult, read from environment variables (see README "Configuration")."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "crispy_forms",
     "crispy_forms_gds",
     "consult.consultations",
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "consult.urls"
@@ -97,6 +100,23 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
+# username, that account cannot sign in for an hour. Client addresses are not stored:
+# lockout is by username only.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(hours=env.int("AXES_COOLOFF_HOURS", default=1))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_CLIENT_IP_CALLABLE = "consult.analysis.access.no_client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "analysis/locked_out.html"
+# axes.W006 asks to lock by client address too. Locking by username alone already stops
+# password guessing against an account, whatever the client; storing addresses is what
+# this service promises not to do.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 LOGIN_URL = "analysis:login"
 LOGIN_REDIRECT_URL = "analysis:index"
 LOGOUT_REDIRECT_URL = "analysis:login"

@@ -29,3 +29,8 @@ def analyst_required(view: Callable[..., HttpResponseBase]) -> Callable[..., Htt
         return view(request, *args, **kwargs)
 
     return login_required(guarded)
+
+
+def no_client_address(request: HttpRequest) -> None:
+    """What django-axes records as the client's address: nothing (see settings)."""
+    return None
