@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "crispy_forms",
     "crispy_forms_gds",
     "consult.consultations",
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -117,6 +120,9 @@ AXES_LOCKOUT_TEMPLATE = "analysis/locked_out.html"
 # password guessing against an account, whatever the client; storing addresses is what
 # this service promises not to do.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Two-factor authentication: analysts and data controllers sign in with a password and
+# a code from an authenticator app (TOTP, django-otp); `manage.py enrol_totp` sets it up.
+OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True)
 LOGIN_URL = "analysis:login"
 LOGIN_REDIRECT_URL = "analysis:index"
 LOGOUT_REDIRECT_URL = "analysis:login"
@@ -164,6 +170,7 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
 
 SERVICE_NAME = env.str("SERVICE_NAME", default="Have your say: parliamentary consultations")
+OTP_TOTP_ISSUER = SERVICE_NAME  # the name authenticator apps show beside the code
 
 # How long the private link in a receipt email keeps working.
 RECEIPT_LINK_MAX_AGE_DAYS = env.int("RECEIPT_LINK_MAX_AGE_DAYS", default=730)

@@ -27,3 +27,7 @@ SECURE_SSL_REDIRECT = False
 # Lockout is tested on its own (tests/analysis/test_lockout.py); elsewhere test clients
 # sign in without a request object, which django-axes would refuse.
 AXES_ENABLED = False
+
+# Two-factor sign-in is tested on its own (tests/analysis/test_two_factor.py); elsewhere
+# tests sign analysts in directly.
+OTP_REQUIRED = False

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 
@@ -20,10 +22,15 @@ def has_role(user: Any, *roles: str) -> bool:
 
 
 def analyst_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Anonymous people go to sign in; signed-in people without a workspace role get 403."""
+    """Anonymous people go to sign in, and so do people who signed in without the second
+    factor when it is required; signed-in people without a workspace role get 403."""
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if settings.OTP_REQUIRED and not request.user.is_verified():  # type: ignore[union-attr]
+            # Signed in with a password alone (a session from before two-factor sign-in
+            # was required): sign in again, with the code.
+            return redirect_to_login(request.get_full_path())
         if not has_role(request.user, *WORKSPACE_ROLES):
             raise PermissionDenied("You need the analyst or data controller role.")
         return view(request, *args, **kwargs)

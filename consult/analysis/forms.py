@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms_gds.layout import Field, Size
+from crispy_forms_gds.layout import Field, Fixed, Size
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import QueryDict
+from django_otp import match_token, user_has_device
 
 from consult.analysis.models import Theme
 from consult.analysis.queries import Filters
@@ -17,14 +19,57 @@ from consult.forms import GovukForm
 
 
 class SignInForm(GovukForm, AuthenticationForm):
+    """Username, password and, when two-factor sign-in is required, the current code
+    from the account's authenticator app."""
+
     submit_label = "Sign in"
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": "Enter a correct username and password. Both are case-sensitive.",
     }
+    otp_token = forms.CharField(
+        label="Code from your authenticator app",
+        help_text="The 6-digit code the app shows now",
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.otp_device: Any = None
+        super().__init__(*args, **kwargs)
+        if not settings.OTP_REQUIRED:
+            del self.fields["otp_token"]
 
     def layout_fields(self) -> list[Any]:
-        return [Field.text("username"), Field.text("password")]
+        fields = [Field.text("username"), Field.text("password")]
+        if "otp_token" in self.fields:
+            fields.append(Field.text("otp_token", field_width=Fixed.TEN))
+        return fields
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if settings.OTP_REQUIRED:
+            user = self.get_user()
+            if not user_has_device(user):
+                raise forms.ValidationError(
+                    "This account has no authenticator app set up. Ask an administrator to "
+                    "run enrol_totp for it.",
+                    code="no_device",
+                )
+            token = (cleaned.get("otp_token") or "").replace(" ", "")
+            if not token:
+                self.add_error("otp_token", "Enter the 6-digit code from your authenticator app")
+            else:
+                self.otp_device = match_token(user, token)
+                if self.otp_device is None:
+                    self.add_error(
+                        "otp_token",
+                        "The code is not right. Enter the code your authenticator app shows now",
+                    )
+        return cleaned
 
 
 def filter_questions(spec: ConsultationSpec) -> list[QuestionSpec]:

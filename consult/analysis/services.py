@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -9,6 +10,7 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from consult.analysis.models import AnswerTheme, CodingAction, CodingEvent, Role, Theme
 from consult.consultations.models import Question
@@ -81,3 +83,27 @@ def answer_themes_set(*, answer: Answer, themes: list[Theme], user: User, now: d
                 ),
             ]
         )
+
+
+def totp_enrol(*, user: User, replace: bool = False) -> TOTPDevice:
+    """Give ``user`` an authenticator-app device (TOTP) for two-factor sign-in.
+
+    Raises ``ValidationError`` if the account already has one, unless ``replace``.
+    """
+    devices = TOTPDevice.objects.filter(user=user)
+    if devices.exists() and not replace:
+        raise ValidationError(f"{user.username} already has an authenticator app set up.")
+    with transaction.atomic():
+        devices.delete()
+        return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def totp_setup_text(device: TOTPDevice) -> str:
+    """What the account holder needs to add the device to an authenticator app."""
+    key = base64.b32encode(device.bin_key).decode()
+    return (
+        f"Add this account to an authenticator app (such as one on your phone):\n"
+        f"  setup key: {key}\n"
+        f"  or the link: {device.config_url}\n"
+        "Anyone with this key can make sign-in codes: do not keep it."
+    )

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
 from consult.analysis import queries, services
 from consult.analysis.access import analyst_required, has_role
@@ -28,7 +29,12 @@ DEFAULT_SUPPRESSION = 10
 class SignInView(auth_views.LoginView):
     template_name = "analysis/sign_in.html"
     authentication_form = SignInForm
-    redirect_authenticated_user = True
+
+    def form_valid(self, form: SignInForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_valid(form)
+        if form.otp_device is not None:
+            otp_login(self.request, form.otp_device)  # the session is verified
+        return response
 
 
 class SignOutView(auth_views.LogoutView):

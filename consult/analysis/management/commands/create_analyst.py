@@ -2,6 +2,8 @@
 
 The password is asked for twice at the prompt (never stored in code or shell history),
 or read from the environment variable named by ``--password-env`` for scripted setups.
+The account gets an authenticator-app device for two-factor sign-in; its setup key is
+printed once.
 """
 
 import getpass
@@ -11,7 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from consult.analysis.services import analyst_create
+from consult.analysis.services import analyst_create, totp_enrol, totp_setup_text
 
 
 class Command(BaseCommand):
@@ -43,7 +45,9 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
         role = "data controller" if options["data_controller"] else "analyst"
-        self.stdout.write(f"Created {role} {user.get_username()}. Sign in at /analysis/.")
+        self.stdout.write(f"Created {role} {user.get_username()}.")
+        self.stdout.write(totp_setup_text(totp_enrol(user=user)))
+        self.stdout.write("Then sign in at /analysis/ with the password and the app's code.")
 
     def _password(self, variable: str | None) -> str:
         if variable:
