@@ -172,6 +172,23 @@ CRISPY_TEMPLATE_PACK = "gds"
 SERVICE_NAME = env.str("SERVICE_NAME", default="Have your say: parliamentary consultations")
 OTP_TOTP_ISSUER = SERVICE_NAME  # the name authenticator apps show beside the code
 
+# The cache holds rate-limit counters (and nothing else that must last). One process:
+# local memory. Several processes or nodes: Redis, shared, via REDIS_URL.
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Abuse of the public form (docs/security.md): per-client limits, counted under a keyed
+# hash of the address that changes every day, and submissions faster than a person.
+RESPONSE_STARTS_PER_HOUR = env.int("RESPONSE_STARTS_PER_HOUR", default=30)
+RESPONSE_SUBMISSIONS_PER_HOUR = env.int("RESPONSE_SUBMISSIONS_PER_HOUR", default=30)
+FASTEST_HUMAN_SECONDS = env.int("FASTEST_HUMAN_SECONDS", default=30)
+RATELIMIT_VIEW = "consult.responses.views.rate_limited"
+
 # How long the private link in a receipt email keeps working.
 RECEIPT_LINK_MAX_AGE_DAYS = env.int("RECEIPT_LINK_MAX_AGE_DAYS", default=730)
 # Retention (manage.py purge_personal_data): names and email addresses are deleted this

@@ -31,3 +31,10 @@ AXES_ENABLED = False
 # Two-factor sign-in is tested on its own (tests/analysis/test_two_factor.py); elsewhere
 # tests sign analysts in directly.
 OTP_REQUIRED = False
+
+# Journeys in tests are quicker than any person; the check is tested on its own
+# (tests/responses/test_abuse.py).
+FASTEST_HUMAN_SECONDS = 0
+# Every test client shares one address; the limits are tested on their own.
+RESPONSE_STARTS_PER_HOUR = 1_000_000
+RESPONSE_SUBMISSIONS_PER_HOUR = 1_000_000

@@ -19,6 +19,7 @@ AUTOCOMPLETE = {
     Profile.ORGANISATION_NAME: "organization",
 }
 INVALID_CHOICE = "Select one of the options shown"
+HONEYPOT = "website"  # no question key can take it: keys are snake_case codes with no clash
 
 
 class SectionForm(GovukForm):
@@ -35,6 +36,18 @@ class SectionForm(GovukForm):
         for question in self.questions:
             for answerable in question.rows or (question,):
                 self.fields[answerable.key] = _field(answerable, parent=question)
+        # A field people never see (hidden from screens, screen readers and the keyboard)
+        # but form-filling bots do: anything in it marks the post as automated.
+        self.fields[HONEYPOT] = forms.CharField(
+            required=False,
+            label="Leave this field empty",
+            widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+        )
+
+    def clean_website(self) -> str:
+        if self.cleaned_data.get(HONEYPOT):
+            raise forms.ValidationError("Leave the last field empty", code="honeypot")
+        return ""
 
     def layout_fields(self) -> list[Any]:
         layout: list[Any] = []
@@ -43,12 +56,17 @@ class SectionForm(GovukForm):
                 layout.append(_matrix_layout(question))
             else:
                 layout.append(_field_layout(question))
+        honeypot = Field.text(HONEYPOT)
+        honeypot.context["wrapper_class"] = "consult-honeypot"
+        layout.append(honeypot)
         return layout
 
     def answer_values(self) -> dict[str, AnswerValue]:
         """The cleaned answers, as the services store them."""
         values: dict[str, AnswerValue] = {}
         for key, value in self.cleaned_data.items():
+            if key == HONEYPOT:
+                continue
             if isinstance(value, list):
                 values[key] = tuple(value)
             elif key in self.fields and isinstance(self.fields[key], forms.ChoiceField):

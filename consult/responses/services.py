@@ -35,6 +35,10 @@ class IncompleteResponseError(Exception):
         self.missing = missing
 
 
+class TooFastError(Exception):
+    """A submission sooner after starting than a person could answer (a bot)."""
+
+
 class ResponseNotDraftError(Exception):
     """The response was sent or withdrawn meanwhile (another tab, a double click)."""
 
@@ -150,7 +154,8 @@ def response_submit(
 ) -> Response:
     """Submit a draft once; a second call (double click, resent form) changes nothing.
 
-    Raises ``IncompleteResponseError`` when a shown, required question is unanswered.
+    Raises ``IncompleteResponseError`` when a shown, required question is unanswered, and
+    ``TooFastError`` when it comes sooner after starting than a person could answer.
     With an email address, a receipt is sent once the submission is committed.
     """
     with transaction.atomic():
@@ -163,6 +168,8 @@ def response_submit(
         missing = spec.missing_answers(answers)
         if missing:
             raise IncompleteResponseError(missing)
+        if now - response.started_at < timedelta(seconds=settings.FASTEST_HUMAN_SECONDS):
+            raise TooFastError(response.reference)
         Response.objects.filter(pk=response.pk).update(
             status=ResponseStatus.SUBMITTED, submitted_at=now, updated_at=now
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from consult.consultations.models import Consultation, Phase
 from consult.consultations.queries import SectionSpec, consultation_spec
 from consult.responses import services
+from consult.responses.abuse import too_many
 from consult.responses.forms import SectionForm
 from consult.responses.journey import (
     Journey,
@@ -71,6 +73,10 @@ def section(request: HttpRequest, slug: str, section_key: str) -> HttpResponse:
     form = SectionForm(data, questions=questions, answers=answers)
     if form.is_valid():
         if journey.response is None:
+            if too_many(
+                request, group="response-start", per_hour=settings.RESPONSE_STARTS_PER_HOUR
+            ):
+                return rate_limited(request)
             journey.response = services.draft_start(
                 consultation=journey.consultation, now=timezone.now()
             )
@@ -116,7 +122,12 @@ def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
     spec = consultation_spec(journey.consultation)
     answers = journey.answers(spec)
     missing: list[dict[str, str]] = []
+    problem = ""
     if request.method == "POST":
+        if too_many(
+            request, group="response-submit", per_hour=settings.RESPONSE_SUBMISSIONS_PER_HOUR
+        ):
+            return rate_limited(request)
         try:
             services.response_submit(
                 response=journey.response,
@@ -132,6 +143,11 @@ def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
                 }
                 for section, question in error.missing
             ]
+        except services.TooFastError:
+            problem = (
+                "Your answers were sent faster than a person could give them. Check them, "
+                "then send your response again."
+            )
         else:
             return redirect("responses:confirmation", slug=slug)
     last_section = spec.visible_sections(answers)[-1]
@@ -139,9 +155,11 @@ def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
         "consultation": journey.consultation,
         "sections": check_answers_rows(spec, answers, slug=slug),
         "missing": missing,
+        "problem": problem,
         "back_url": journey.section_url(last_section),
     }
-    return render(request, "responses/check_answers.html", context, status=400 if missing else 200)
+    status = 400 if missing or problem else 200
+    return render(request, "responses/check_answers.html", context, status=status)
 
 
 def confirmation(request: HttpRequest, slug: str) -> HttpResponse:
@@ -201,3 +219,8 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponseRedirect(reverse("responses:withdraw", args=[token]))
     context = {"consultation": response.consultation, "response": response, "token": token}
     return render(request, "responses/withdraw.html", context)
+
+
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Too many responses started or sent from one connection within the hour."""
+    return render(request, "responses/rate_limited.html", status=429)

@@ -36,7 +36,7 @@ def answer_page(page: Page, answers: dict[str, Any]) -> None:
         select.select_option(
             answers.get(name) or select.locator("option").nth(1).get_attribute("value")
         )
-    for field in page.locator("input[type=text], textarea").all():
+    for field in page.locator("input[type=text]:visible, textarea:visible").all():
         name = field.get_attribute("name")
         field.fill(answers.get(name, f"Answer to {name}"))
     for field in page.locator("input[type=email]").all():
