@@ -22,11 +22,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from consult.analysis.access import WORKSPACE_ROLES, has_role
-from consult.analysis.forms import FilterForm
 from consult.consultations.models import Consultation
-from consult.consultations.queries import consultation_spec
 from consult.exports.models import ApiToken, Channel, Variant
-from consult.exports.services import FORMATS, allowed_variants, download_make
+from consult.exports.services import FORMATS, allowed_variants
+from consult.exports.views import download_for
 
 
 def api_token_create(*, user: User, name: str, now: datetime) -> str:
@@ -100,17 +99,9 @@ def download(request: HttpRequest, slug: str) -> HttpResponseBase:
         return _error(400, f"format must be one of {', '.join(sorted(FORMATS))}.")
     if variant not in Variant.values:
         return _error(400, f"variant must be one of {', '.join(Variant.values)}.")
-    spec = consultation_spec(consultation)
     try:
-        made = download_make(
-            user=request.user,  # type: ignore[arg-type]
-            consultation=consultation,
-            spec=spec,
-            format_key=format_key,
-            variant=variant,
-            filters=FilterForm(request.GET, spec=spec).filters(),
-            channel=Channel.API,
-            now=timezone.now(),
+        made = download_for(
+            request, consultation, format_key=format_key, variant=variant, channel=Channel.API
         )
     except PermissionDenied as error:
         return _error(403, str(error))

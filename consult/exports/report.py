@@ -5,16 +5,41 @@ and the note that responses are self-selected."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 from docx import Document
 from docx.document import Document as WordDocument
 from docx.shared import Pt
 
-from consult.analysis.queries import QuestionResult, Results, StatusCounts
+from consult.analysis import queries
+from consult.analysis.forms import filter_questions
+from consult.analysis.queries import Filters, QuestionResult, Results, StatusCounts
 from consult.consultations.models import Consultation
+from consult.consultations.queries import ConsultationSpec
 from consult.exports.formats import SELF_SELECTED
 
 BAR_WIDTH = 25  # characters for 100%
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    """What the summary report shows, as a page or as a Word document."""
+
+    results: Results
+    status: StatusCounts
+    who: list[QuestionResult]
+
+
+def report_figures(
+    *, consultation: Consultation, spec: ConsultationSpec, filters: Filters
+) -> ReportFigures:
+    return ReportFigures(
+        results=queries.results(consultation=consultation, spec=spec, filters=filters),
+        status=queries.status_counts(consultation=consultation),
+        who=queries.who_responded(
+            consultation=consultation, spec=spec, filters=filters, questions=filter_questions(spec)
+        ),
+    )
 
 
 def bar(percent: float) -> str:
@@ -23,14 +48,9 @@ def bar(percent: float) -> str:
 
 
 def report_docx(
-    *,
-    consultation: Consultation,
-    results: Results,
-    status: StatusCounts,
-    who: list[QuestionResult],
-    filters: list[str],
-    generated_at: str,
+    *, consultation: Consultation, figures: ReportFigures, filters: list[str], generated_at: str
 ) -> bytes:
+    results, status, who = figures.results, figures.status, figures.who
     document = Document()
     document.core_properties.title = f"{consultation.title}: summary of responses"
     document.add_heading(f"{consultation.title}: summary of responses", level=0)

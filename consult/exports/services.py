@@ -14,9 +14,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 
-from consult.analysis import queries
 from consult.analysis.access import has_role
-from consult.analysis.forms import filter_questions
 from consult.analysis.models import Role
 from consult.analysis.queries import Filters
 from consult.consultations.models import Consultation
@@ -257,15 +255,11 @@ def report_make(
     download (variant: anonymised, since it holds aggregate figures only)."""
     if not allowed_variants(user):
         raise PermissionDenied("You need the analyst or data controller role.")
-    results = queries.results(consultation=consultation, spec=spec, filters=filters)
+    figures = report.report_figures(consultation=consultation, spec=spec, filters=filters)
     described = filters_described(filters)
     data = report.report_docx(
         consultation=consultation,
-        results=results,
-        status=queries.status_counts(consultation=consultation),
-        who=queries.who_responded(
-            consultation=consultation, spec=spec, filters=filters, questions=filter_questions(spec)
-        ),
+        figures=figures,
         filters=[
             *(f"{key}: {', '.join(codes)}" for key, codes in described.get("answers", {}).items()),
             *([f"sent on or after {described['from']}"] if "from" in described else []),
@@ -284,7 +278,7 @@ def report_make(
         channel=Channel.WORKSPACE,
         filters=described,
         filename=filename,
-        row_count=results.total,
+        row_count=figures.results.total,
         byte_count=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         complete=True,

@@ -21,7 +21,14 @@ from consult.consultations.queries import consultation_spec
 from consult.exports.formats import neutralise
 from consult.exports.models import Channel, DownloadRecord, Variant
 from consult.exports.publish import PUBLIC_THRESHOLD, public_figures
-from consult.exports.services import FORMATS, allowed_variants, download_make, report_make
+from consult.exports.report import report_figures
+from consult.exports.services import (
+    FORMATS,
+    Download,
+    allowed_variants,
+    download_make,
+    report_make,
+)
 
 
 @analyst_required
@@ -41,25 +48,34 @@ def downloads(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "exports/downloads.html", context)
 
 
-@analyst_required
-def download(request: HttpRequest, slug: str) -> StreamingHttpResponse:
-    consultation = get_object_or_404(Consultation, slug=slug)
+def download_for(
+    request: HttpRequest, consultation: Consultation, *, format_key: str, variant: str, channel: str
+) -> Download:
+    """The download a request asks for, with the filters in its query string, made as its
+    signed-in user (shared by the workspace and the API)."""
     spec = consultation_spec(consultation)
-    format_key = request.GET.get("format", "")
-    variant = request.GET.get("variant", "")
-    if format_key not in FORMATS or variant not in Variant.values:
-        raise PermissionDenied("Choose a format and a variant from the downloads page.")
-    made = download_make(
+    return download_make(
         user=request.user,  # type: ignore[arg-type]
         consultation=consultation,
         spec=spec,
         format_key=format_key,
         variant=variant,
         filters=FilterForm(request.GET, spec=spec).filters(),
-        channel=Channel.WORKSPACE,
+        channel=channel,
         now=timezone.now(),
     )
-    return made.as_response()
+
+
+@analyst_required
+def download(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    consultation = get_object_or_404(Consultation, slug=slug)
+    format_key = request.GET.get("format", "")
+    variant = request.GET.get("variant", "")
+    if format_key not in FORMATS or variant not in Variant.values:
+        raise PermissionDenied("Choose a format and a variant from the downloads page.")
+    return download_for(
+        request, consultation, format_key=format_key, variant=variant, channel=Channel.WORKSPACE
+    ).as_response()
 
 
 @analyst_required
@@ -74,11 +90,7 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
         "spec": spec,
         "filters": filters,
         "filter_form": form,
-        "results": queries.results(consultation=consultation, spec=spec, filters=filters),
-        "status": queries.status_counts(consultation=consultation),
-        "who": queries.who_responded(
-            consultation=consultation, spec=spec, filters=filters, questions=filter_questions(spec)
-        ),
+        "figures": report_figures(consultation=consultation, spec=spec, filters=filters),
         "printable": True,
         "generated_at": timezone.now(),
         "query": request.GET.urlencode(),
