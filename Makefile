@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CSS := build/static/consult/consult.css
 DEFINITION := consult/consultations/definitions/facial-recognition.yaml
 
-.PHONY: run serve test bench lint typecheck static install clean
+.PHONY: run serve test test-load audit bench lint typecheck static install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,9 +50,21 @@ test: $(STAMP) $(CSS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive consult --severity-level medium
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings > /dev/null
 	env -u DATABASE_URL $(BIN)/pytest
 	if [ -n "$$TEST_POSTGRES_URL" ]; then DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest; fi
+
+# Long tests against live multi-process servers (concurrency, SIGKILL, two processes
+# sharing Redis), on SQLite and on PostgreSQL when TEST_POSTGRES_URL is set; .ci/run runs them.
+test-load: $(STAMP)
+	env -u DATABASE_URL $(BIN)/pytest -m load tests/load
+	if [ -n "$$TEST_POSTGRES_URL" ]; then DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest -m load tests/load; fi
+
+# Security linting of the code and known vulnerabilities in the installed dependencies.
+audit: $(STAMP)
+	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive consult --severity-level medium
+	$(BIN)/python .ci/pip_audit.py
 
 # Benchmarks (long; not part of make test). Each appends its figures to bench/RESULTS.md.
 bench: $(STAMP)

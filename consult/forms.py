@@ -17,6 +17,7 @@ class GovukForm(forms.Form):
     """
 
     submit_label = "Continue"
+    submit_warns = False  # a red button, for an action that cannot be undone
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -26,7 +27,9 @@ class GovukForm(forms.Form):
         self.helper.disable_csrf = True  # the page template puts the token in its <form>
         self.helper.layout = Layout(
             *self.layout_fields(),
-            Button("submit", self.submit_label, data_prevent_double_click="true"),
+            (Button.warning if self.submit_warns else Button)(
+                "submit", self.submit_label, data_prevent_double_click="true"
+            ),
         )
 
     def add_fields(self) -> None:

@@ -38,6 +38,21 @@ def analyst_required(view: Callable[..., HttpResponseBase]) -> Callable[..., Htt
     return login_required(guarded)
 
 
+def data_controller_required(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    """As ``analyst_required``, and the user must be a data controller: the pages that
+    show personal details or the audit logs."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not has_role(request.user, Role.DATA_CONTROLLER):
+            raise PermissionDenied("Only data controllers can open this page.")
+        return view(request, *args, **kwargs)
+
+    return analyst_required(guarded)
+
+
 def no_client_address(request: HttpRequest) -> None:
     """What django-axes records as the client's address: nothing (see settings)."""
     return None

@@ -1,4 +1,5 @@
-"""Forms of the workspace: sign in, filters, cross-tab choice, themes and coding."""
+"""Forms of the workspace: sign in, filters, cross-tab choice, themes, coding and data
+subject requests."""
 
 from __future__ import annotations
 
@@ -172,3 +173,58 @@ class CodingForm(forms.Form):
     def __init__(self, *args: Any, question: QuestionSpec, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["themes"].queryset = Theme.objects.filter(question_id=question.id)  # type: ignore[attr-defined]
+
+
+class ReferenceForm(GovukForm):
+    submit_label = "Find the response"
+    reference = forms.CharField(
+        label="Response reference",
+        help_text="As the respondent gives it, for example FR-7K3M-Q9XD",
+        max_length=40,
+        error_messages={
+            "required": "Enter the response’s reference",
+            "max_length": "A reference is 40 characters or fewer",
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def layout_fields(self) -> list[Any]:
+        return [Field.text("reference", field_width=Fixed.TWENTY)]
+
+
+class SubjectRequestForm(GovukForm):
+    """The request an export or erasure answers, for the log."""
+
+    submit_label = "Download everything held (JSON)"
+    case = forms.CharField(
+        label="Your reference for this request",
+        help_text="From the log where the request was received, for example DSR-2026-014",
+        max_length=100,
+        error_messages={
+            "required": "Enter your reference for this request",
+            "max_length": "Your reference must be 100 characters or fewer",
+        },
+    )
+
+    def layout_fields(self) -> list[Any]:
+        return [Field.text("case", field_width=Fixed.TWENTY)]
+
+
+class ErasureForm(SubjectRequestForm):
+    submit_label = "Erase this response"
+    submit_warns = True
+    confirm = forms.MultipleChoiceField(
+        label="Confirm the erasure",
+        choices=[
+            (
+                "yes",
+                "I understand that the response and its personal details will be deleted for "
+                "good, and that it will no longer count in the results",
+            )
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Confirm that you want to erase the response"},
+    )
+
+    def layout_fields(self) -> list[Any]:
+        return [*super().layout_fields(), Field.checkboxes("confirm", legend_size=Size.SMALL)]

@@ -1,11 +1,13 @@
-"""Codebooks for free-text answers: themes per question, their assignments and who made them."""
+"""Codebooks for free-text answers (themes per question, their assignments and who made
+them) and the log of data subject requests."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 
-from consult.consultations.models import Question
+from consult.audit import AppendOnlyModel, AppendOnlyQuerySet
+from consult.consultations.models import Consultation, Question
 from consult.responses.models import Answer
 
 
@@ -73,3 +75,43 @@ class CodingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.action} {self.theme_id} on {self.answer_id}"
+
+
+class SubjectRequestAction(models.TextChoices):
+    SEARCHED = "searched", "Searched for a reference"
+    VIEWED = "viewed", "Viewed the response"
+    EXPORTED = "exported", "Exported the response"
+    ERASED = "erased", "Erased the response"
+
+
+class SubjectRequestRecord(AppendOnlyModel):
+    """Append-only record of a data controller's work on a data subject request: each
+    search, view, export and erasure of one response, with the request it answered.
+
+    It keeps the response's reference, which stays once the response is erased, so the
+    log can show the erasure was done, but none of the response's content."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    action = models.CharField(max_length=10, choices=SubjectRequestAction.choices)
+    reference = models.CharField(max_length=40)
+    consultation = models.ForeignKey(
+        Consultation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="Empty when no response had the reference searched for",
+    )
+    case = models.CharField(
+        max_length=100, blank=True, help_text="The request's own reference, from its log"
+    )
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Of the file exported")
+
+    objects = AppendOnlyQuerySet["SubjectRequestRecord"].as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.action} {self.reference}"

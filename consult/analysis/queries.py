@@ -35,9 +35,11 @@ from consult.consultations.models import (
     Consultation,
     QuestionType,
 )
-from consult.consultations.queries import ConsultationSpec, OptionSpec, QuestionSpec
+from consult.consultations.queries import AnswerValue, ConsultationSpec, OptionSpec, QuestionSpec
+from consult.exports.models import DownloadRecord
+from consult.responses.journey import check_answers_rows
 from consult.responses.models import Answer, Response, ResponseStatus
-from consult.responses.queries import PERSONAL_FIELDS
+from consult.responses.queries import PERSONAL_FIELDS, response_answer_map
 
 LONDON = ZoneInfo(settings.TIME_ZONE)
 # Words only, as SQLite's unicode61 tokeniser sees them: PostgreSQL's own parser would
@@ -428,11 +430,8 @@ def _matches(terms: list[str]) -> Q:
     if connection.vendor == "postgresql":
         query = " & ".join(f"{term}:*" for term in terms)
         vector = POSTGRES_TEXT_VECTOR.format(column='"responses_answer"."text"')
-        return Q(
-            RawSQL(  # noqa: S611 - the SQL is constant; the search is a parameter
-                f"{vector} @@ to_tsquery('simple', %s)", [query], output_field=BooleanField()
-            )
-        )
+        condition = f"{vector} @@ to_tsquery('simple', %s)"  # constant; the search is a parameter
+        return Q(RawSQL(condition, [query], output_field=BooleanField()))  # noqa: S611  # nosec B611
     match = " ".join('"{}"*'.format(term.replace('"', '""')) for term in terms)
     return Q(
         pk__in=RawSQL("SELECT rowid FROM answer_text_fts WHERE answer_text_fts MATCH %s", [match])
@@ -506,3 +505,73 @@ def who_responded(
             )
         )
     return results
+
+
+# Data subject requests (a data controller's view of one response) ----------------------
+
+REFERENCE_SPACES = re.compile(r"\s+")
+
+
+def reference_normalised(text: str) -> str:
+    """A reference as typed or read out: any case, with or without spaces around it."""
+    return REFERENCE_SPACES.sub("", text).upper()
+
+
+def response_by_reference(reference: str) -> Response | None:
+    """The response, in any state (drafts too), with its consultation and personal details."""
+    return (
+        Response.objects.select_related("consultation", "respondent")
+        .filter(reference=reference_normalised(reference))
+        .first()
+    )
+
+
+def subject_access_document(*, response: Response, spec: ConsultationSpec) -> dict[str, object]:
+    """Everything held about one response, for its respondent: what they told us, in words
+    and in codes, the themes analysts gave their answers, and the dates it went through."""
+    answers = response_answer_map(response=response, spec=spec)
+    respondent = getattr(response, "respondent", None)
+    themes = (
+        AnswerTheme.objects.filter(answer__response=response)
+        .order_by("answer__question__position", "theme__name")
+        .values_list("answer__question__key", "theme__name")
+    )
+    return {
+        "reference": response.reference,
+        "consultation": {"slug": response.consultation.slug, "title": response.consultation.title},
+        "status": response.status,
+        "language": response.language,
+        "started_at": response.started_at.isoformat(),
+        "submitted_at": response.submitted_at.isoformat() if response.submitted_at else None,
+        "withdrawn_at": response.withdrawn_at.isoformat() if response.withdrawn_at else None,
+        "publication_choice": response.publication,
+        "personal_details": {
+            field_name: getattr(respondent, field_name, "")
+            for field_name in PERSONAL_FIELDS.values()
+        },
+        "answers": [
+            {
+                "section": section["title"],
+                "question": row["question"],
+                "key": row["key"],
+                "answer": row["lines"],
+                "codes": _codes(answers.get(row["key"])),
+            }
+            for section in check_answers_rows(spec, answers, slug=None)
+            for row in section["rows"]
+        ],
+        "themes_given_by_analysts": [{"key": key, "theme": name} for key, name in themes],
+    }
+
+
+def _codes(value: AnswerValue | None) -> list[str] | str | None:
+    if isinstance(value, tuple):
+        return list(value)
+    return value or None
+
+
+def downloads_since(response: Response) -> QuerySet[DownloadRecord]:
+    """Downloads of the response's consultation since it was sent: copies of its answers
+    may be in them (personal details only in the full variant)."""
+    since = response.submitted_at or response.started_at
+    return DownloadRecord.objects.filter(consultation=response.consultation_id, at__gte=since)

@@ -1,8 +1,10 @@
-"""Writes for the workspace: analyst accounts, themes and coding."""
+"""Writes for the workspace: analyst accounts, themes, coding and data subject requests."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -12,9 +14,19 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from consult.analysis.models import AnswerTheme, CodingAction, CodingEvent, Role, Theme
+from consult.analysis.models import (
+    AnswerTheme,
+    CodingAction,
+    CodingEvent,
+    Role,
+    SubjectRequestAction,
+    SubjectRequestRecord,
+    Theme,
+)
+from consult.analysis.queries import subject_access_document
 from consult.consultations.models import Question
-from consult.responses.models import Answer
+from consult.consultations.queries import ConsultationSpec
+from consult.responses.models import Answer, Response
 
 
 def analyst_create(
@@ -107,3 +119,61 @@ def totp_setup_text(device: TOTPDevice) -> str:
         f"  or the link: {device.config_url}\n"
         "Anyone with this key can make sign-in codes: do not keep it."
     )
+
+
+# Data subject requests ------------------------------------------------------------------
+
+
+def subject_request_record(
+    *,
+    user: User,
+    action: SubjectRequestAction,
+    reference: str,
+    response: Response | None,
+    now: datetime,
+    case: str = "",
+    sha256: str = "",
+) -> SubjectRequestRecord:
+    return SubjectRequestRecord.objects.create(
+        user=user,
+        at=now,
+        action=action,
+        reference=reference,
+        consultation_id=response.consultation_id if response else None,
+        case=case,
+        sha256=sha256,
+    )
+
+
+def subject_access_export(
+    *, response: Response, spec: ConsultationSpec, user: User, case: str, now: datetime
+) -> bytes:
+    """Everything held about the response as a JSON file, recorded with its SHA-256."""
+    document = subject_access_document(response=response, spec=spec)
+    content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    subject_request_record(
+        user=user,
+        action=SubjectRequestAction.EXPORTED,
+        reference=response.reference,
+        response=response,
+        now=now,
+        case=case,
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    return content
+
+
+def response_erase(*, response: Response, user: User, case: str, now: datetime) -> None:
+    """Delete the response with its answers, personal details and the themes analysts gave
+    it, leaving only the audit record that says who erased which reference, when and why.
+    Results count it no more; earlier downloads are beyond reach (the page lists them)."""
+    with transaction.atomic():
+        subject_request_record(
+            user=user,
+            action=SubjectRequestAction.ERASED,
+            reference=response.reference,
+            response=response,
+            now=now,
+            case=case,
+        )
+        response.delete()  # its answers, their themes and coding log, its personal details

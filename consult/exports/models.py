@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
-
 from django.conf import settings
 from django.db import models
 
+from consult.audit import AppendOnlyModel, AppendOnlyQuerySet
 from consult.consultations.models import Consultation
 
 
@@ -25,19 +24,7 @@ class Channel(models.TextChoices):
     PUBLIC = "public", "Published results"
 
 
-class AppendOnlyError(Exception):
-    """Download records are never changed or deleted."""
-
-
-class DownloadRecordQuerySet(models.QuerySet["DownloadRecord"]):
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("download records cannot be changed")
-
-    def delete(self) -> NoReturn:
-        raise AppendOnlyError("download records cannot be deleted")
-
-
-class DownloadRecord(models.Model):
+class DownloadRecord(AppendOnlyModel):
     """One download, written as its last bytes are sent: append-only."""
 
     user = models.ForeignKey(
@@ -62,21 +49,13 @@ class DownloadRecord(models.Model):
     sha256 = models.CharField(max_length=64)
     complete = models.BooleanField(help_text="False when the download stopped part-way")
 
-    objects = DownloadRecordQuerySet.as_manager()
+    objects = AppendOnlyQuerySet["DownloadRecord"].as_manager()
 
     class Meta:
         ordering = ["-at"]
 
     def __str__(self) -> str:
         return self.filename
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("download records cannot be changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("download records cannot be deleted")
 
 
 class ApiToken(models.Model):

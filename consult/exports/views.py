@@ -13,9 +13,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from consult.analysis import queries
-from consult.analysis.access import analyst_required, has_role
+from consult.analysis.access import analyst_required, data_controller_required
 from consult.analysis.forms import FilterForm, filter_questions
-from consult.analysis.models import Role
 from consult.consultations.models import Consultation
 from consult.consultations.queries import consultation_spec
 from consult.exports.formats import neutralise
@@ -112,14 +111,8 @@ def report_docx(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     return made.as_response()
 
 
-def _data_controller_only(request: HttpRequest) -> None:
-    if not has_role(request.user, Role.DATA_CONTROLLER):
-        raise PermissionDenied("Only data controllers can see the download log.")
-
-
-@analyst_required
+@data_controller_required
 def log(request: HttpRequest) -> HttpResponse:
-    _data_controller_only(request)
     records = DownloadRecord.objects.select_related("user", "consultation")[:500]
     return render(request, "exports/log.html", {"records": records})
 
@@ -140,9 +133,8 @@ LOG_COLUMNS = [
 ]
 
 
-@analyst_required
+@data_controller_required
 def log_csv(request: HttpRequest) -> StreamingHttpResponse:
-    _data_controller_only(request)
 
     def lines() -> Iterator[bytes]:
         buffer = io.StringIO()

@@ -7,14 +7,15 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from consult.analysis.services import analyst_create
+from consult.responses.models import Response
 from tests.analysis.generate import generate
 from tests.browser.pages import assert_accessible
 
 PASSWORD = "a long enough passphrase for tests"
 
 
-def sign_in(page: Page, site: str) -> None:
-    analyst_create(username="analyst", email="", password=PASSWORD)
+def sign_in(page: Page, site: str, *, data_controller: bool = False) -> None:
+    analyst_create(username="analyst", email="", password=PASSWORD, data_controller=data_controller)
     page.goto(site + reverse("analysis:index"))
     assert_accessible(page, "a11y-analysis-sign-in")
     page.get_by_label("Username").fill("analyst")
@@ -58,6 +59,35 @@ def test_every_analyst_page_is_accessible(page: Page, site: str, open_consultati
     page.get_by_label("Theme name").fill("Oversight")
     page.get_by_role("button", name="Add theme").click()
     assert_accessible(page, "a11y-analysis-theme-errors")
+
+
+def test_data_subject_request_pages_are_accessible(page: Page, site: str, open_consultation):
+    generate(open_consultation, 3, start=datetime(2026, 10, 1, tzinfo=UTC))
+    reference = Response.objects.filter(consultation=open_consultation).first().reference
+    sign_in(page, site, data_controller=True)
+    page.get_by_role("link", name="Data subject requests").click()
+    assert_accessible(page, "a11y-analysis-data-requests")
+    page.get_by_role("button", name="Find the response").click()
+    assert_accessible(page, "a11y-analysis-data-requests-errors")
+
+    page.get_by_label("Response reference").fill(reference.lower())
+    page.get_by_role("button", name="Find the response").click()
+    expect(page.locator("h1")).to_have_text(f"Response {reference}")
+    assert_accessible(page, "a11y-analysis-data-request")
+    page.get_by_role("button", name="Download everything held (JSON)").click()
+    expect(page.get_by_text("Enter your reference for this request").first).to_be_visible()
+    assert_accessible(page, "a11y-analysis-data-request-errors")
+
+    page.get_by_role("link", name="Erase this response").click()
+    assert_accessible(page, "a11y-analysis-data-request-erase")
+    page.get_by_label("Your reference for this request").fill("DSR-1")
+    page.get_by_role("button", name="Erase this response").click()
+    assert_accessible(page, "a11y-analysis-data-request-erase-errors")
+    page.get_by_label("I understand").check()
+    page.get_by_role("button", name="Erase this response").click()
+    expect(page.get_by_text(f"Response {reference} has been erased")).to_be_visible()
+    assert_accessible(page, "a11y-analysis-data-requests-erased")
+    assert not Response.objects.filter(reference=reference).exists()
 
 
 @pytest.mark.browser_context_args(viewport={"width": 320, "height": 640})

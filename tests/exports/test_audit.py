@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consult.analysis.queries import Filters
+from consult.audit import AppendOnlyError
 from consult.exports import formats
-from consult.exports.models import AppendOnlyError, Channel, DownloadRecord
+from consult.exports.models import Channel, DownloadRecord
 from consult.exports.services import download_make, filters_described
 from consult.exports.views import LOG_COLUMNS
 from tests.exports.conftest import client_for, user_make

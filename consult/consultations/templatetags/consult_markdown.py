@@ -20,4 +20,4 @@ def markdown(text: str) -> SafeString:
         url_schemes={"https", "mailto"},
         link_rel="noopener noreferrer",
     )
-    return mark_safe(f'<div class="consult-prose">{clean}</div>')  # noqa: S308 - sanitised by nh3
+    return mark_safe(f'<div class="consult-prose">{clean}</div>')  # noqa: S308 - sanitised by nh3  # nosec B308 B703
