@@ -84,6 +84,10 @@ class SubjectRequestAction(models.TextChoices):
     ERASED = "erased", "Erased the response"
 
 
+class SubjectRequestRecordQuerySet(AppendOnlyQuerySet["SubjectRequestRecord"]):
+    pass
+
+
 class SubjectRequestRecord(AppendOnlyModel):
     """Append-only record of a data controller's work on a data subject request: each
     search, view, export and erasure of one response, with the request it answered.
@@ -108,7 +112,7 @@ class SubjectRequestRecord(AppendOnlyModel):
     )
     sha256 = models.CharField(max_length=64, blank=True, help_text="Of the file exported")
 
-    objects = AppendOnlyQuerySet["SubjectRequestRecord"].as_manager()
+    objects = SubjectRequestRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -24,6 +24,10 @@ class Channel(models.TextChoices):
     PUBLIC = "public", "Published results"
 
 
+class DownloadRecordQuerySet(AppendOnlyQuerySet["DownloadRecord"]):
+    pass
+
+
 class DownloadRecord(AppendOnlyModel):
     """One download, written as its last bytes are sent: append-only."""
 
@@ -49,7 +53,7 @@ class DownloadRecord(AppendOnlyModel):
     sha256 = models.CharField(max_length=64)
     complete = models.BooleanField(help_text="False when the download stopped part-way")
 
-    objects = AppendOnlyQuerySet["DownloadRecord"].as_manager()
+    objects = DownloadRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 from django.db.models import Q
 
@@ -23,7 +21,9 @@ class ResponseQuerySet(models.QuerySet["Response"]):
 
 
 class Response(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # An ascending integer key: every answer row carries it, so it keeps the answer
+    # indexes small and their inserts at the end (a random UUID slowed bulk loads to a
+    # crawl at a million responses). Nothing shows it: people see only the reference.
     reference = models.CharField(max_length=20, unique=True)
     consultation = models.ForeignKey(
         Consultation, on_delete=models.PROTECT, related_name="responses"
@@ -79,10 +79,21 @@ class Respondent(models.Model):
 class Answer(models.Model):
     """One answer: a chosen option (a multiple choice gives one row per option) or some text."""
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    # No index of their own: the indexes below start with response and with question,
+    # and an option is deleted only before any answer exists (the loader refuses later).
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, related_name="answers", db_index=False
+    )
     option = models.ForeignKey(
-        Option, null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
+        Option,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="answers",
+        db_index=False,
     )
     # NULL, not "", marks an option answer: the check constraint below relies on it.
     text = models.TextField(null=True, blank=True)  # noqa: DJ001
@@ -95,10 +106,10 @@ class Answer(models.Model):
                 | Q(option__isnull=True, text__isnull=False),
                 name="answer_is_option_or_text",
             ),
+            # Not partial, so it also serves every lookup by response; a text answer's
+            # NULL option never collides, and the next constraint covers text answers.
             models.UniqueConstraint(
-                fields=["response", "question", "option"],
-                condition=Q(option__isnull=False),
-                name="answer_option_once",
+                fields=["response", "question", "option"], name="answer_option_once"
             ),
             models.UniqueConstraint(
                 fields=["response", "question"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,8 +21,10 @@ PERSONAL_FIELDS = {
 }
 
 
-def response_get(*, response_id: str | uuid.UUID, consultation_id: int) -> Response | None:
+def response_get(*, response_id: str, consultation_id: int) -> Response | None:
     """The response with its personal details, or None if it is not this consultation's."""
+    if not str(response_id).isdigit():  # a session from before ids were integers
+        return None
     return (
         Response.objects.select_related("respondent")
         .filter(pk=response_id, consultation_id=consultation_id)
@@ -65,6 +66,8 @@ def receipt_response(*, token: str) -> Response | None:
     try:
         response_id = signing.loads(token, salt=RECEIPT_SALT, max_age=max_age)
     except signing.BadSignature:
+        return None
+    if not str(response_id).isdigit():  # a link from before ids were integers
         return None
     return (
         Response.objects.select_related("consultation", "respondent")
