@@ -11,3 +11,7 @@ urlpatterns = [
     path("", include("consult.exports.public_urls")),
     path("", include("consult.responses.urls")),
 ]
+
+# Error pages that never read the request body, which may be unreadable (see the views).
+handler400 = "consult.responses.views.bad_request"
+handler404 = "consult.responses.views.page_not_found"

@@ -7,11 +7,13 @@ one ``DefinitionError`` naming the file, the question (or section) and what is w
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -37,9 +39,43 @@ PATTERN_RULES = {
     SLUG_PATTERN: "lowercase letters, digits and hyphens, starting with a letter",
     PREFIX_PATTERN: "two to four capital letters",
 }
+
+# Lengths and ranges of the database columns that hold these values.
+TITLE_MAX_LENGTH = 200  # Consultation.title, Section.title
+LABEL_MAX_LENGTH = 300  # Option.label, Option.hint, Question.error
+QUESTION_KEY_MAX_LENGTH = 100  # Question.key, which for a matrix row is <key>__<row code>
+OPTION_VALUE_RANGE = (-(2**31), 2**31 - 1)  # Option.value, an IntegerField
+# Dates outside these years are typing mistakes (and near the year 1 or 9999 they cannot
+# even be converted to UTC).
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+
+
+def _without_nul(text: str) -> str:
+    """PostgreSQL refuses NUL in text, and YAML can write one ("\\0")."""
+    if "\x00" in text:
+        raise ValueError("must not contain a NUL character (\\0)")
+    return text
+
+
+def _plausible(moment: datetime) -> datetime:
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return moment
+
+
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_length=60)]
 SectionKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=50)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+NoNul = AfterValidator(_without_nul)
+FreeText = Annotated[str, NoNul]
+ShortFreeText = Annotated[str, StringConstraints(max_length=LABEL_MAX_LENGTH), NoNul]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), NoNul]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH), NoNul
+]
+Label = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LABEL_MAX_LENGTH), NoNul
+]
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]
 
 SHORT_TEXT_DEFAULT_MAX_LENGTH = 200
 # Respondent.name and Respondent.organisation_name hold this many characters.
@@ -58,9 +94,9 @@ class Strict(BaseModel):
 
 class OptionDef(Strict):
     code: Code
-    label: Text
-    hint: str = ""
-    value: int | None = None
+    label: Label
+    hint: ShortFreeText = ""
+    value: int | None = Field(default=None, ge=OPTION_VALUE_RANGE[0], le=OPTION_VALUE_RANGE[1])
     exclusive: bool = False
 
 
@@ -78,8 +114,8 @@ class QuestionDef(Strict):
     key: Code
     type: Literal[tuple(DEFINABLE_TYPES)]  # type: ignore[valid-type]
     text: Text
-    hint: str = ""
-    error: str = ""
+    hint: FreeText = ""
+    error: ShortFreeText = ""
     required: bool = True
     when: ConditionDef | None = None
     profile: Profile | None = None
@@ -149,20 +185,20 @@ class QuestionDef(Strict):
 
 class SectionDef(Strict):
     key: SectionKey
-    title: Text
-    intro: str = ""
+    title: Title
+    intro: FreeText = ""
     questions: list[QuestionDef] = Field(min_length=1)
 
 
 class ConsultationDef(Strict):
     slug: SectionKey
     reference_prefix: Annotated[str, StringConstraints(pattern=PREFIX_PATTERN)]
-    title: Text
+    title: Title
     summary: Text
     body: Text
     privacy_notice: Text
-    opens_at: AwareDatetime
-    closes_at: AwareDatetime
+    opens_at: Moment
+    closes_at: Moment
     sections: list[SectionDef] = Field(min_length=1)
 
     def questions(self) -> list[QuestionDef]:
@@ -191,8 +227,10 @@ def definition_read(*, path: Path) -> LoadedDefinition:
         raise DefinitionError(f"{path}: cannot be read ({error})") from error
     try:
         raw = yaml.safe_load(source)
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, ValueError) as error:  # ValueError: "2026-02-30", "!!int x"
         raise DefinitionError(f"{path}: is not valid YAML ({error})") from error
+    except RecursionError as error:
+        raise DefinitionError(f"{path}: is nested too deeply to be a definition") from error
     if not isinstance(raw, dict):
         raise DefinitionError(f"{path}: must be a mapping with slug, title, sections and so on")
     try:
@@ -280,6 +318,8 @@ def _question_cross_check(
     for key in own_keys:
         if key in keys:
             return f"key '{key}' is used twice"
+        if len(key) > QUESTION_KEY_MAX_LENGTH:
+            return f"key '{key}' is longer than {QUESTION_KEY_MAX_LENGTH} characters"
         keys.add(key)
     if question.profile is not None:
         if question.profile in profiles:

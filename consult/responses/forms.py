@@ -226,6 +226,10 @@ class MultipleChoiceWithRules(forms.MultipleChoiceField):
             option.code: option.label for option in question.options if option.exclusive
         }
 
+    def to_python(self, value: Any) -> list[str]:
+        # A hand-made post can send one box twice; it is still one answer.
+        return list(dict.fromkeys(super().to_python(value)))
+
     def validate(self, value: Any) -> None:
         super().validate(value)
         if self.max_choices and len(value) > self.max_choices:

@@ -224,3 +224,19 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Too many responses started or sent from one connection within the hour."""
     return render(request, "responses/rate_limited.html", status=429)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A request Django could not read: too large, too many fields, broken multipart, or
+    form data declaring a charset other than UTF-8 (``charset=utf8``, ``latin-1``).
+
+    Django's own error views check the CSRF token, which reads the body again; a body
+    Django refused to read raises again there, and the error page becomes a server error.
+    These pages have no form, so they need no token.
+    """
+    return render(request, "400.html", status=400)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """No page at this address; see ``bad_request`` for why this is not Django's view."""
+    return render(request, "404.html", status=404)

@@ -1,0 +1,1 @@
+"""Property-based tests (Hypothesis): arbitrary input to every public form and the loader."""
