@@ -1,7 +1,4 @@
-"""The read replica router: which reads of which requests go to the replica.
-
-The end-to-end check, with a replica that really lags, is tests/load/test_replica.py.
-"""
+"""The read replica router: which reads of which requests go to the replica."""
 
 from __future__ import annotations
 
