@@ -50,6 +50,7 @@ def start_response(person: Person, plan: Plan, rng: random.Random) -> tuple[int,
 
 
 @pytest.mark.load
+@pytest.mark.postgres
 @pytest.mark.usefixtures("on_postgresql")
 def test_journeys_moving_between_two_servers_at_every_request_keep_their_session(
     serve, plan, database, redis_url, report
@@ -82,6 +83,7 @@ def test_journeys_moving_between_two_servers_at_every_request_keep_their_session
 
 
 @pytest.mark.load
+@pytest.mark.postgres
 @pytest.mark.usefixtures("on_postgresql")
 def test_a_rate_limit_holds_across_two_servers_sharing_redis(serve, plan, database, redis_url):
     limited = {"REDIS_URL": redis_url, "RESPONSE_STARTS_PER_HOUR": str(STARTS_PER_HOUR)}
