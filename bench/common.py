@@ -8,6 +8,7 @@ few minutes to generate. A benchmark must not change them.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import platform
 import sqlite3
@@ -54,14 +55,18 @@ def dataset(size: int, seed: int = SEED) -> Path:
     path = DATA / f"responses-{size}-seed{seed}.sqlite3"
     DATA.mkdir(parents=True, exist_ok=True)
     url = sqlite_url(path)
-    if path.exists() and _responses(path) == size:
-        manage(url, "migrate", "--verbosity", "0")  # a kept database follows the code
-        return path
-    for stale in DATA.glob(f"{path.name}*"):  # a run stopped half-way, and its WAL
-        stale.unlink()
-    manage(url, "migrate", "--verbosity", "0")
-    manage(url, "load_consultation", str(DEFINITION))
-    manage(url, "generate_responses", SLUG, "--count", str(size), "--seed", str(seed))
+    # One maker at a time: two benchmarks run side by side wait for the same file.
+    with (DATA / f"{path.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists() and _responses(path) == size:
+            manage(url, "migrate", "--verbosity", "0")  # a kept database follows the code
+            return path
+        for stale in DATA.glob(f"{path.name}*"):  # a run stopped half-way, and its WAL
+            if not stale.name.endswith(".lock"):
+                stale.unlink()
+        manage(url, "migrate", "--verbosity", "0")
+        manage(url, "load_consultation", str(DEFINITION))
+        manage(url, "generate_responses", SLUG, "--count", str(size), "--seed", str(seed))
     return path
 
 
@@ -96,8 +101,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def record(title: str, machine_text: str, text: str) -> None:
-    """Print ``text`` and append it to bench/RESULTS.md under a dated heading."""
+    """Print ``text`` and append it to bench/RESULTS.md under a dated heading, unless
+    BENCH_RECORD=0 (trial runs while working on a benchmark)."""
     print(text)
+    if os.environ.get("BENCH_RECORD", "1") == "0":
+        return
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     with RESULTS.open("a", encoding="utf-8") as results:
         results.write(f"\n## {title}, {stamp} UTC\n\nMachine: {machine_text}.\n\n{text}\n")
