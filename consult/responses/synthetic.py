@@ -5,18 +5,21 @@ respected, submission times spread over the consultation's window, some response
 withdrawn, and free text comes from a generated vocabulary with a share of near-identical
 campaign texts. The same seed gives the same responses.
 
-It is built for a million responses in a few minutes: answers are made as plain tuples
-(no model instances) and written with one ``executemany`` per table and batch, under
-ids reserved for the batch while its transaction holds the table.
+It is built for a million responses in a few minutes: a second process makes the
+responses as plain tuples (no model instances) while this one writes them, with one
+``executemany`` per table and batch, under ids reserved for the batch while its
+transaction holds the table. On SQLite the full-text index of the batch's answers is
+built in one statement instead of by a trigger per answer.
 """
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import queue
 import random
-import threading
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import accumulate
@@ -88,13 +91,14 @@ def responses_generate(
 ) -> Generated:
     """Make ``count`` responses and insert them in batches of ``batch_size``.
 
-    A thread makes the next batches while this one inserts: SQLite and psycopg release the
-    interpreter while the database works, so the two overlap. Only that thread draws from
-    the seeded generator, so the responses depend on the seed alone."""
+    A forked process makes the next batches while this one inserts (in a thread they
+    would take turns for the interpreter). Only that process draws from the seeded
+    generator, so the responses depend on the seed alone."""
     spec = consultation_spec(consultation)
-    batches: queue.Queue[list[_Made] | BaseException] = queue.Queue(maxsize=2)
+    forked = multiprocessing.get_context("fork")  # inherits the spec; never uses the database
+    batches: multiprocessing.Queue[list[_Made] | BaseException] = forked.Queue(maxsize=2)
     sizes = [min(batch_size, count - done) for done in range(0, count, batch_size)]
-    maker = threading.Thread(
+    maker = forked.Process(
         target=_make_batches,
         args=(spec, consultation, now, seed, sizes, batches),
         name="generate_responses",
@@ -103,22 +107,40 @@ def responses_generate(
     maker.start()
     totals = Generated()
     clash_rng = random.Random(seed ^ 0x5EED)  # noqa: S311 - repeatable test data
-    for _ in sizes:
-        made = batches.get()
+    try:
+        for _ in sizes:
+            made = _next_batch(batches, maker)
+            with transaction.atomic():
+                _references_unused(made, clash_rng, consultation.reference_prefix)
+                totals.answers += _insert(made)
+            totals.responses += len(made)
+            totals.withdrawn += sum(m.withdrawn for m in made)
+            for m in made:
+                if m.campaign is not None:
+                    totals.campaign_members[m.campaign].append(m.reference)
+            if progress:
+                progress(len(made))
+    finally:
+        maker.kill()  # already done unless inserting failed
+        maker.join()
+    return totals
+
+
+def _next_batch(
+    batches: multiprocessing.Queue[list[_Made] | BaseException], maker: Any
+) -> list[_Made]:
+    while True:
+        try:
+            made = batches.get(timeout=1)
+        except queue.Empty:
+            if not maker.is_alive():
+                raise RuntimeError(
+                    f"the process making responses ended (exit code {maker.exitcode})"
+                ) from None
+            continue
         if isinstance(made, BaseException):
             raise made
-        with transaction.atomic():
-            _references_unused(made, clash_rng, consultation.reference_prefix)
-            totals.answers += _insert(made)
-        totals.responses += len(made)
-        totals.withdrawn += sum(m.withdrawn for m in made)
-        for m in made:
-            if m.campaign is not None:
-                totals.campaign_members[m.campaign].append(m.reference)
-        if progress:
-            progress(len(made))
-    maker.join()
-    return totals
+        return made
 
 
 def _make_batches(
@@ -127,7 +149,7 @@ def _make_batches(
     now: datetime,
     seed: int,
     sizes: list[int],
-    batches: queue.Queue[list[_Made] | BaseException],
+    batches: multiprocessing.Queue[list[_Made] | BaseException],
 ) -> None:
     try:
         rng = random.Random(seed)  # noqa: S311 - repeatable test data, not secrets
@@ -141,8 +163,10 @@ def _make_batches(
                     for _ in range(size)
                 ]
             )
-    except BaseException as error:  # handed to the inserting thread, which raises it
+    except Exception as error:  # handed to the inserting process, which raises it
         batches.put(error)
+    batches.close()
+    batches.join_thread()  # everything is handed over before the process ends
 
 
 class _Maker:
@@ -328,7 +352,7 @@ def _insert_sql(model: type[models.Model], names: Sequence[str]) -> str:
 def _insert(made: list[_Made]) -> int:
     """Insert one batch inside the caller's transaction; return the number of answers."""
     adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _text_indexed_in_bulk(cursor):
         first_id = _ids_reserve(cursor)
         response_rows: list[tuple[Any, ...]] = []
         answer_rows: list[tuple[Any, ...]] = []
@@ -356,6 +380,38 @@ def _insert(made: list[_Made]) -> int:
         for statement in connection.ops.sequence_reset_sql(no_style(), [Response]):
             cursor.execute(statement)  # PostgreSQL: the id sequence moves past the batch
     return len(answer_rows)
+
+
+# Migration analysis 0003 keeps SQLite's full-text index of answers by this trigger.
+_TEXT_INDEX_TRIGGER = "answer_text_fts_insert"
+
+
+@contextlib.contextmanager
+def _text_indexed_in_bulk(cursor: Any) -> Iterator[None]:
+    """On SQLite, index the batch's text answers in one statement, not one by one: the
+    trigger that would is set aside (inside the batch's transaction, so every other
+    writer, waiting for the lock, still finds it) and put back as it was."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    cursor.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s",
+        [_TEXT_INDEX_TRIGGER],
+    )
+    trigger = cursor.fetchone()
+    if trigger is None:  # no full-text index on this database
+        yield
+        return
+    cursor.execute("SELECT COALESCE(MAX(id), 0) FROM responses_answer")
+    last_before = cursor.fetchone()[0]
+    cursor.execute(f"DROP TRIGGER {_TEXT_INDEX_TRIGGER}")
+    yield  # if the batch fails, its transaction rolls back, and the drop with it
+    cursor.execute(
+        "INSERT INTO answer_text_fts (rowid, text) SELECT id, text FROM responses_answer"
+        " WHERE id > %s AND text IS NOT NULL",
+        [last_before],
+    )
+    cursor.execute(trigger[0])  # the trigger's own CREATE statement, as stored
 
 
 def _ids_reserve(cursor: Any) -> int:

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from consult.analysis.queries import Filters, text_answers
 from consult.consultations.queries import consultation_spec
 from consult.responses.models import Answer, Respondent, Response, ResponseStatus
 from consult.responses.queries import response_answer_map
@@ -145,4 +146,46 @@ def test_the_command_refuses_an_unknown_consultation_or_count(open_consultation)
         call_command("generate_responses", "nope", "--count", "5")
     with pytest.raises(CommandError, match="at least 1"):
         call_command("generate_responses", open_consultation.slug, "--count", "0")
+    assert not Response.objects.exists()
+
+
+def test_generated_text_is_searchable_and_later_answers_are_indexed_as_usual(open_consultation):
+    generate(open_consultation, count=300, batch_size=100)
+    spec = consultation_spec(open_consultation)
+    question = spec.by_key["anything_else"]
+
+    def found(words: str) -> set[str]:
+        answers = text_answers(
+            consultation=open_consultation,
+            spec=spec,
+            question=question,
+            filters=Filters(),
+            search=words,
+        )
+        return set(answers.values_list("response__reference", flat=True))
+
+    texts = Answer.objects.filter(
+        question_id=question.id, text__isnull=False, response__status=ResponseStatus.SUBMITTED
+    )
+    with_suspect = {
+        reference
+        for reference, text in texts.values_list("response__reference", "text")
+        if "suspect" in text.lower()
+    }
+    assert with_suspect
+    assert found("suspect") == with_suspect
+    # The bulk step set the per-answer index trigger aside only for its own batches.
+    later = Response.objects.filter(status=ResponseStatus.SUBMITTED).first()
+    Answer.objects.filter(response=later, question_id=question.id).delete()
+    Answer.objects.create(response=later, question_id=question.id, text="Zebracrossing worries")
+    assert found("zebracross") == {later.reference}
+
+
+def test_a_failure_while_making_responses_reaches_the_caller(open_consultation, monkeypatch):
+    def broken(self, submitted):
+        raise ValueError("no more answers")
+
+    monkeypatch.setattr("consult.responses.synthetic._Maker.one", broken)
+    with pytest.raises(ValueError, match="no more answers"):
+        generate(open_consultation, count=10)
     assert not Response.objects.exists()
