@@ -69,6 +69,7 @@ audit: $(STAMP)
 # Benchmarks (long; not part of make test). Each appends its figures to bench/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python bench/export_memory.py
+	$(BIN)/python -m bench.pages
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
