@@ -27,6 +27,7 @@ from consult.analysis.queries import subject_access_document
 from consult.consultations.models import Question
 from consult.consultations.queries import ConsultationSpec
 from consult.responses.models import Answer, Response
+from consult.responses.services import tallies_add
 
 
 def analyst_create(
@@ -176,4 +177,6 @@ def response_erase(*, response: Response, user: User, case: str, now: datetime) 
             now=now,
             case=case,
         )
+        counted = Response.objects.counted().filter(pk=response.pk)
+        tallies_add(responses=counted, sign=-1)  # nothing, unless it was counted
         response.delete()  # its answers, their themes and coding log, its personal details

@@ -1,4 +1,5 @@
-"""Responses, their answers (one row per answer, so results are a GROUP BY) and personal details."""
+"""Responses, their answers (one row per answer, so results are a GROUP BY), personal
+details, and the running counts that let unfiltered results skip the GROUP BY."""
 
 from __future__ import annotations
 
@@ -120,3 +121,56 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.option_id or self.text}"
+
+
+# Running counts of the responses that count (submitted, not withdrawn). A million
+# responses hold tens of millions of answers, too many to group on every visit to the
+# dashboard; these few hundred rows give the unfiltered results at once. They change in
+# the same transaction as a response's status (services.tallies_add), and
+# ``manage.py rebuild_tallies`` makes them again from the answers.
+
+
+class OptionTally(models.Model):
+    """How many counted responses chose the option in answer to the question (the rows of a
+    matrix share its options, so the option alone is not enough)."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    option = models.ForeignKey(Option, on_delete=models.CASCADE, related_name="+")
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "option"], name="option_tally_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"question {self.question_id}, option {self.option_id}: {self.n}"
+
+
+class QuestionTally(models.Model):
+    """How many counted responses answered the question (for a multiple-choice or text
+    question, not the sum of its options' counts)."""
+
+    question = models.OneToOneField(
+        Question, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    n = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"question {self.question_id}: {self.n}"
+
+
+class DayTally(models.Model):
+    """How many counted responses were sent on the day (UK time)."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "day"], name="day_tally_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.n}"

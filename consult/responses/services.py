@@ -6,21 +6,34 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from consult.consultations.models import Consultation, Profile
 from consult.consultations.queries import AnswerValue, ConsultationSpec, QuestionSpec, SectionSpec
-from consult.responses.models import Answer, Respondent, Response, ResponseStatus
+from consult.responses.models import (
+    Answer,
+    DayTally,
+    OptionTally,
+    QuestionTally,
+    Respondent,
+    Response,
+    ResponseStatus,
+)
 from consult.responses.queries import PERSONAL_FIELDS, RECEIPT_SALT, response_answer_map
 
 logger = logging.getLogger(__name__)
+LONDON = ZoneInfo(settings.TIME_ZONE)
 
 # No 0/O, 1/I/L or U: a reference is read aloud and copied by hand.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -173,6 +186,7 @@ def response_submit(
         Response.objects.filter(pk=response.pk).update(
             status=ResponseStatus.SUBMITTED, submitted_at=now, updated_at=now
         )
+        tallies_add(responses=Response.objects.filter(pk=response.pk))
         response.status = ResponseStatus.SUBMITTED
         response.submitted_at = response.updated_at = now
         email_question = spec.by_profile.get(Profile.EMAIL)
@@ -204,11 +218,76 @@ def receipt_send(*, response: Response, email: str, site_url: str) -> None:
 
 def response_withdraw(*, response: Response, now: datetime) -> bool:
     """Withdraw a submitted response; False if it was already withdrawn."""
-    withdrawn = Response.objects.filter(pk=response.pk, status=ResponseStatus.SUBMITTED).update(
-        status=ResponseStatus.WITHDRAWN, withdrawn_at=now, updated_at=now
-    )
+    with transaction.atomic():
+        this = Response.objects.filter(pk=response.pk)
+        withdrawn = this.filter(status=ResponseStatus.SUBMITTED).update(
+            status=ResponseStatus.WITHDRAWN, withdrawn_at=now, updated_at=now
+        )
+        if withdrawn:
+            tallies_add(responses=this, sign=-1)
     response.refresh_from_db(fields=["status", "withdrawn_at", "updated_at"])
     return bool(withdrawn)
+
+
+def tallies_add(*, responses: QuerySet[Response], sign: int = 1) -> None:
+    """Add ``responses`` to the running counts of results, or take them away with
+    ``sign=-1``: call it in the transaction that makes them count (submitted) or stop
+    counting (withdrawn, erased), while their answers are still there. Three
+    statements, however many responses and answers.
+
+    Rows are written in key order, so that two submissions changing the same counts at
+    once on PostgreSQL wait for each other rather than deadlock."""
+    chosen = (
+        Answer.objects.filter(response__in=responses, option__isnull=False)
+        .values("question_id", "option_id")
+        .annotate(n=Count("pk") * sign)
+        .order_by("question_id", "option_id")
+    )
+    answered = (
+        Answer.objects.filter(response__in=responses)
+        .values("question_id")
+        .annotate(n=Count("response_id", distinct=True) * sign)
+        .order_by("question_id")
+    )
+    days = (
+        responses.annotate(day=TruncDate("submitted_at", tzinfo=LONDON))
+        .values("consultation_id", "day")
+        .annotate(n=Count("pk") * sign)
+        .order_by("consultation_id", "day")
+    )
+    _tally_upsert(OptionTally, ["question_id", "option_id"], chosen)
+    _tally_upsert(QuestionTally, ["question_id"], answered)
+    _tally_upsert(DayTally, ["consultation_id", "day"], days)
+
+
+def _tally_upsert(model: type[models.Model], keys: list[str], rows: QuerySet[Any]) -> None:
+    """INSERT ... SELECT the grouped ``rows`` (the key columns, then n), adding n to the
+    count of a key already there."""
+    select, params = rows.query.sql_with_params()
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    key_list = ", ".join(map(quote, keys))
+    # Names come from the models; values are parameters of the compiled SELECT.
+    statement = (
+        f"INSERT INTO {table} ({key_list}, n) {select} "
+        f"ON CONFLICT ({key_list}) DO UPDATE SET n = {table}.n + excluded.n"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def tallies_rebuild(*, consultation: Consultation) -> None:
+    """Make the consultation's running counts again from its answers."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":  # submissions wait rather than count twice
+            for model in (OptionTally, QuestionTally, DayTally):
+                with connection.cursor() as cursor:
+                    table = connection.ops.quote_name(model._meta.db_table)
+                    cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        OptionTally.objects.filter(question__consultation=consultation).delete()
+        QuestionTally.objects.filter(question__consultation=consultation).delete()
+        DayTally.objects.filter(consultation=consultation).delete()
+        tallies_add(responses=Response.objects.counted().filter(consultation=consultation))
 
 
 @dataclass(frozen=True)

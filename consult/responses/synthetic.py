@@ -38,7 +38,7 @@ from consult.consultations.queries import (
 )
 from consult.responses.models import Answer, Respondent, Response, ResponseStatus
 from consult.responses.queries import PERSONAL_FIELDS
-from consult.responses.services import REFERENCE_ALPHABET
+from consult.responses.services import REFERENCE_ALPHABET, tallies_add
 
 WORDS = (
     "cameras privacy police safety rights crime watchlist consent oversight public "
@@ -379,6 +379,8 @@ def _insert(made: list[_Made]) -> int:
         )
         for statement in connection.ops.sequence_reset_sql(no_style(), [Response]):
             cursor.execute(statement)  # PostgreSQL: the id sequence moves past the batch
+    batch = Response.objects.counted().filter(pk__range=(first_id, first_id + len(made) - 1))
+    tallies_add(responses=batch)
     return len(answer_rows)
 
 
