@@ -1,9 +1,20 @@
 """Top-level URLs: the public journey at the root, the analysts' workspace, the Django admin."""
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from django.views.decorators.cache import never_cache
+
+
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """The process answers: no database, no session, no template (load balancers and the
+    benchmarks' baseline)."""
+    return HttpResponse("ok", content_type="text/plain")
+
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("consult.exports.api_urls")),
     path("analysis/", include("consult.exports.urls")),
