@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
 from typing import Any
 
-from crispy_forms_gds.choices import Choice
 from crispy_forms_gds.layout import Field, Fieldset, Size
 from django import forms
 from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from consult.consultations.models import Profile, QuestionType
 from consult.consultations.queries import AnswerMap, AnswerValue, QuestionSpec
@@ -19,6 +21,8 @@ AUTOCOMPLETE = {
     Profile.ORGANISATION_NAME: "organization",
 }
 INVALID_CHOICE = "Select one of the options shown"
+RADIOS = "responses/fields/radios.html"
+CHECKBOXES = "responses/fields/checkboxes.html"
 HONEYPOT = "website"  # no question key can take it: keys are snake_case codes with no clash
 
 
@@ -108,18 +112,83 @@ def _required_message(question: QuestionSpec, parent: QuestionSpec) -> str:
     return f"Enter an answer for “{question.text}”"
 
 
-def _choices(question: QuestionSpec) -> list[Choice]:
-    """Radio and checkbox items, with hints and an "or" before an exclusive option."""
-    choices = []
+@dataclass(frozen=True)
+class ChoiceItem:
+    """A radio or checkbox: an option of the question, with what GOV.UK Frontend shows
+    beside it."""
+
+    value: str
+    label: str
+    hint: str
+    divider: str  # "or" before an exclusive option
+    exclusive: bool
+
+
+def _choice_items(question: QuestionSpec) -> tuple[ChoiceItem, ...]:
     following = [*question.options[1:], None]
-    for option, after in zip(question.options, following, strict=True):
-        extra: dict[str, Any] = {"exclusive": option.exclusive}
-        if option.hint:
-            extra["hint"] = option.hint
-        if after is not None and after.exclusive:
-            extra["divider"] = "or"
-        choices.append(Choice(option.code, option.label, **extra))
-    return choices
+    return tuple(
+        ChoiceItem(
+            value=option.code,
+            label=option.label,
+            hint=option.hint,
+            divider="or" if after is not None and after.exclusive else "",
+            exclusive=option.exclusive,
+        )
+        for option, after in zip(question.options, following, strict=True)
+    )
+
+
+class ChoiceItemsField(forms.Field):
+    """A field of radios or checkboxes whose items are drawn in Python.
+
+    The items are most of a section's markup (a matrix page has about fifty); drawn by
+    the template language they took most of the page's time. ``html.escape`` is what
+    Django's ``escape`` calls, without its lazy-string wrapper. The markup is the pack's
+    ``radio_item.html`` and ``checkboxes.html`` (with "None of these" marked exclusive,
+    so GOV.UK Frontend unticks the others); the rest of the field is drawn by
+    ``responses/fields/radios.html`` and ``checkboxes.html``.
+    """
+
+    items: tuple[ChoiceItem, ...]
+    kind: str  # "radios" or "checkboxes"
+
+    def items_html(self, name: str, value: Any) -> SafeString:
+        """The items' markup, those in ``value`` (the field's value: a code or a list of
+        codes) checked."""
+        kind = self.kind
+        radios = kind == "radios"
+        chosen = set() if value is None else {str(code) for code in _as_list(value)}
+        name = html.escape(name)
+        parts = []
+        for position, item in enumerate(self.items, start=1):
+            input_id = f"id_{name}_{position}"
+            attributes = ""
+            if item.value in chosen:
+                attributes += ' checked="checked"' if radios else " checked"
+            if item.hint:
+                attributes += f' aria-describedby="{input_id}_hint"'
+            if item.exclusive and not radios:
+                attributes += ' data-behaviour="exclusive"'
+            parts.append(
+                f'<div class="govuk-{kind}__item">'
+                f'<input type="{"radio" if radios else "checkbox"}" name="{name}" '
+                f'class="govuk-{kind}__input" id="{input_id}" value="{html.escape(item.value)}"'
+                f"{attributes}>"
+                f'<label class="govuk-label govuk-{kind}__label" for="{input_id}">'
+                f"{html.escape(item.label)}</label>"
+            )
+            if item.hint:
+                tag = "span" if radios else "div"
+                parts.append(
+                    f'<{tag} id="{input_id}_hint" class="govuk-hint govuk-{kind}__hint">'
+                    f"{html.escape(item.hint)}</{tag}>"
+                )
+            parts.append("</div>")
+            if item.divider:
+                parts.append(
+                    f'<div class="govuk-{kind}__divider">{html.escape(item.divider)}</div>'
+                )
+        return mark_safe("".join(parts))  # noqa: S308 - every value in it is escaped
 
 
 def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
@@ -134,7 +203,7 @@ def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
         case QuestionType.MULTIPLE_CHOICE:
             return MultipleChoiceWithRules(
                 question=question,
-                choices=_choices(question),
+                choices=choices,
                 widget=forms.CheckboxSelectMultiple,
                 error_messages=errors | {"invalid_choice": INVALID_CHOICE + " (%(value)s)"},
                 **common,
@@ -144,8 +213,9 @@ def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
                 choices=[("", "Select an option"), *choices], error_messages=errors, **common
             )
         case QuestionType.SINGLE_CHOICE | QuestionType.SCALE | QuestionType.MATRIX_ROW:
-            return forms.ChoiceField(
-                choices=_choices(question),
+            return RadiosField(
+                question=question,
+                choices=choices,
                 widget=forms.RadioSelect,
                 error_messages=errors,
                 **common,
@@ -216,11 +286,26 @@ class TextField(forms.CharField):
         return (super().to_python(value) or "").replace("\r\n", "\n")
 
 
-class MultipleChoiceWithRules(forms.MultipleChoiceField):
-    """Checkboxes with a maximum number of choices and "None of these" options."""
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+class RadiosField(ChoiceItemsField, forms.ChoiceField):
+    kind = "radios"
 
     def __init__(self, *, question: QuestionSpec, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.items = _choice_items(question)
+
+
+class MultipleChoiceWithRules(ChoiceItemsField, forms.MultipleChoiceField):
+    """Checkboxes with a maximum number of choices and "None of these" options."""
+
+    kind = "checkboxes"
+
+    def __init__(self, *, question: QuestionSpec, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.items = _choice_items(question)
         self.max_choices = question.max_choices
         self.exclusive = {
             option.code: option.label for option in question.options if option.exclusive
@@ -248,9 +333,9 @@ class MultipleChoiceWithRules(forms.MultipleChoiceField):
 def _field_layout(question: QuestionSpec) -> Any:
     match question.type:
         case QuestionType.MULTIPLE_CHOICE:
-            return Field.checkboxes(question.key, legend_size=Size.MEDIUM)
+            return _drawn_by(Field.checkboxes(question.key, legend_size=Size.MEDIUM), CHECKBOXES)
         case QuestionType.SINGLE_CHOICE | QuestionType.SCALE:
-            return Field.radios(question.key, legend_size=Size.MEDIUM)
+            return _drawn_by(Field.radios(question.key, legend_size=Size.MEDIUM), RADIOS)
         case QuestionType.SELECT:
             return Field(question.key, context={"label_size": Size.for_label(Size.MEDIUM)})
         case QuestionType.LONG_TEXT:
@@ -264,7 +349,7 @@ def _field_layout(question: QuestionSpec) -> Any:
 def _matrix_layout(question: QuestionSpec) -> Any:
     rows = []
     for row in question.rows:
-        field = Field.radios(row.key, legend_size=Size.SMALL, small=True)
+        field = _drawn_by(Field.radios(row.key, legend_size=Size.SMALL, small=True), RADIOS)
         field.context["wrapper_class"] = "consult-matrix-row"
         rows.append(field)
     fieldset = Fieldset(
@@ -276,3 +361,8 @@ def _matrix_layout(question: QuestionSpec) -> Any:
     )
     fieldset.context.update(hint=question.hint, hint_id=f"{question.key}_hint")
     return fieldset
+
+
+def _drawn_by(field: Field, template: str) -> Field:
+    field.template = template
+    return field

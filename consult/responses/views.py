@@ -120,7 +120,6 @@ def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
     if journey.response is None:
         return redirect("responses:start", slug=slug)
     spec = consultation_spec(journey.consultation)
-    answers = journey.answers(spec)
     missing: list[dict[str, str]] = []
     problem = ""
     if request.method == "POST":
@@ -150,6 +149,8 @@ def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
             )
         else:
             return redirect("responses:confirmation", slug=slug)
+    # Read after a refused send, not before any send: sending reads them itself.
+    answers = journey.answers(spec)
     last_section = spec.visible_sections(answers)[-1]
     context = {
         "consultation": journey.consultation,
