@@ -70,6 +70,7 @@ audit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/export_memory.py
 	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.submissions
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -161,16 +161,23 @@ def database_prepare(database: Database, static_root: Path) -> None:
 
 
 class Gunicorn:
-    """A gunicorn server as ``make serve`` runs it (``workers`` processes of four threads)
-    in its own process group, logging to ``log``."""
+    """A gunicorn server as ``make serve`` runs it (``workers`` processes of ``threads``
+    threads) in its own process group, logging to ``log``."""
 
     def __init__(
-        self, env: dict[str, str], log: Path, *, port: int | None = None, workers: int = 2
+        self,
+        env: dict[str, str],
+        log: Path,
+        *,
+        port: int | None = None,
+        workers: int = 2,
+        threads: int = 4,
     ) -> None:
         self.env = env
         self.log = log
         self.port = port or free_port()
         self.workers = workers
+        self.threads = threads
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -180,7 +187,7 @@ class Gunicorn:
     def start(self, *, ready_path: str, timeout: float = 60) -> Gunicorn:
         command = [sys.executable, "-m", "gunicorn", "consult.wsgi"]
         command += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers)]
-        command += ["--worker-class", "gthread", "--threads", "4", "--timeout", "60"]
+        command += ["--worker-class", "gthread", "--threads", str(self.threads), "--timeout", "60"]
         command += ["--graceful-timeout", "10"]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter
