@@ -68,7 +68,7 @@ audit: $(STAMP)
 
 # Benchmarks (long; not part of make test). Each appends its figures to bench/RESULTS.md.
 bench: $(STAMP)
-	$(BIN)/python bench/export_memory.py
+	$(BIN)/python -m bench.downloads
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.submissions
 

@@ -1,5 +1,6 @@
-"""Writers for each download format. Streaming formats yield bytes as rows arrive; the
-others (XLSX, zip, SPSS, Stata) are written to a temporary file first, then streamed.
+"""Writers for each download format. CSV, JSON Lines and XLSX yield bytes as rows
+arrive; the others (the data package's zip, SPSS, Stata) are written to a temporary file
+first, then streamed.
 """
 
 from __future__ import annotations
@@ -7,15 +8,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import IO, Any
 
 from consult.consultations.models import QuestionType
 from consult.consultations.queries import ConsultationSpec
-from consult.exports.tables import Column, ExportRow
+from consult.exports.tables import META_COLUMNS, Column, Row
 
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -45,25 +48,33 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def cell(column: Column, row: ExportRow, *, labels: bool = False) -> Any:
-    value = row.values.get(column.name, "")
-    if labels and column.type == "code" and value != "":
-        option = column.question.option_by_code(value) if column.question else None
-        return option.label if option else value
-    return value
+def inert_positions(columns: list[Column], *, labels: bool = False) -> list[int]:
+    """Positions of the columns whose text a spreadsheet could run as a formula: free
+    text and personal details, and option labels (codes never start with such a sign)."""
+    return [
+        position
+        for position, column in enumerate(columns)
+        if column.type == "string" or (labels and column.type == "code")
+    ]
 
 
 def csv_chunks(
-    columns: list[Column], rows: Iterable[ExportRow], *, labels: bool = False, bom: bool = False
+    columns: list[Column], rows: Iterable[Row], *, labels: bool = False, bom: bool = False
 ) -> Iterator[bytes]:
-    """CSV in UTF-8 (with a byte order mark for Excel when asked), one row per response."""
+    """CSV in UTF-8 (with a byte order mark for Excel when asked), one row per response.
+    ``labels`` says the rows hold option labels, which are made inert like text."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    inert = inert_positions(columns, labels=labels)
     if bom:
         yield "\ufeff".encode()
     writer.writerow([column.name for column in columns])
     for number, row in enumerate(rows, start=1):
-        writer.writerow([neutralise(cell(column, row, labels=labels)) for column in columns])
+        for position in inert:
+            value = row[position]
+            if value and value.startswith(FORMULA_STARTS):
+                row[position] = "'" + value
+        writer.writerow(row)
         if number % FLUSH_EVERY == 0:
             yield _drain(buffer)
     yield _drain(buffer)
@@ -77,55 +88,56 @@ def _drain(buffer: io.StringIO) -> bytes:
 
 
 def jsonl_chunks(
-    spec: ConsultationSpec, columns: list[Column], rows: Iterable[ExportRow]
+    spec: ConsultationSpec, columns: list[Column], rows: Iterable[Row]
 ) -> Iterator[bytes]:
     """JSON Lines: one object per response; answers nested by question (matrix rows under
     their matrix, multiple choice as a list of codes). Values are not altered."""
+    position = {column.name: index for index, column in enumerate(columns)}
+    meta = [(column.name, position[column.name]) for column in META_COLUMNS]
     personal = [
-        c.name
-        for c in columns
-        if c.question is None and c.name not in {"reference", "submitted_at", "language"}
+        (column.name, index)
+        for index, column in enumerate(columns)
+        if column.question is None and column not in META_COLUMNS
     ]
+    matrices: list[tuple[str, list[tuple[str, int]]]] = []
+    multiples: list[tuple[str, int, list[tuple[str, int]]]] = []
+    singles: list[tuple[str, int]] = []
+    order: list[str] = []
+    for section in spec.sections:
+        for question in section.questions:
+            if question.rows:
+                parts = [(r.key.split("__", 1)[1], position[r.key]) for r in question.rows]
+                matrices.append((question.key, parts))
+            elif question.type == QuestionType.MULTIPLE_CHOICE:
+                flags = [(o.code, position[f"{question.key}__{o.code}"]) for o in question.options]
+                multiples.append((question.key, flags[0][1], flags))
+            elif question.key in position:
+                singles.append((question.key, position[question.key]))
+            else:
+                continue
+            order.append(question.key)
     lines: list[str] = []
     for number, row in enumerate(rows, start=1):
-        record: dict[str, Any] = {
-            "reference": row.values.get("reference"),
-            "submitted_at": row.values.get("submitted_at"),
-            "language": row.values.get("language"),
-        }
-        record.update({name: row.values.get(name, "") for name in personal})
-        record["answers"] = _nested_answers(spec, row)
+        found: dict[str, Any] = {}
+        for key, parts in matrices:
+            chosen = {name: row[at] for name, at in parts if row[at] is not None}
+            if chosen:
+                found[key] = chosen
+        for key, first, flags in multiples:
+            if row[first] is not None:
+                found[key] = [code for code, at in flags if row[at] == 1]
+        for key, at in singles:
+            if row[at] is not None:
+                found[key] = row[at]
+        record: dict[str, Any] = {name: row[at] for name, at in meta}
+        record.update((name, "" if row[at] is None else row[at]) for name, at in personal)
+        record["answers"] = {key: found[key] for key in order if key in found}
         lines.append(json.dumps(record, ensure_ascii=False))
         if number % FLUSH_EVERY == 0:
             yield ("\n".join(lines) + "\n").encode("utf-8")
             lines = []
     if lines:
         yield ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def _nested_answers(spec: ConsultationSpec, row: ExportRow) -> dict[str, Any]:
-    answers: dict[str, Any] = {}
-    for section in spec.sections:
-        for question in section.questions:
-            if question.rows:
-                chosen = {
-                    r.key.split("__", 1)[1]: row.values[r.key]
-                    for r in question.rows
-                    if r.key in row.values
-                }
-                if chosen:
-                    answers[question.key] = chosen
-            elif question.type == QuestionType.MULTIPLE_CHOICE:
-                codes = [
-                    o.code
-                    for o in question.options
-                    if row.values.get(f"{question.key}__{o.code}") == 1
-                ]
-                if f"{question.key}__{question.options[0].code}" in row.values:
-                    answers[question.key] = codes
-            elif question.key in row.values:
-                answers[question.key] = row.values[question.key]
-    return answers
 
 
 def codebook_rows(columns: list[Column]) -> Iterator[list[Any]]:
@@ -189,24 +201,119 @@ def spooled(write: Callable[[IO[bytes]], None]) -> Iterator[bytes]:
             yield chunk
 
 
-def xlsx_writer(
-    columns: list[Column], rows: Iterable[ExportRow], about: About, *, labels: bool
-) -> Callable[[IO[bytes]], None]:
-    def write(handle: IO[bytes]) -> None:
-        from openpyxl import Workbook
+# XLSX, streamed: a workbook is a zip of XML parts. openpyxl makes the parts that do not
+# depend on the data (content types, relationships, workbook, styles) once; each sheet's
+# rows are written here as inline-string cells, deflated into the zip as they come and
+# sent at once, so the first bytes leave before the first query ends and memory stays
+# flat. openpyxl's own writers (write-only mode too) and XlsxWriter build the whole file
+# before it can be sent.
+SHEETS = ("responses", "codebook", "about")
+SHEET_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
+SHEET_TAIL = b"</sheetData></worksheet>"
+# Characters XML 1.0 cannot hold at all (openpyxl refuses them too): dropped.
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+XLSX_COMPRESSION = 1  # zlib level: the fastest; XML this repetitive still shrinks ~10x
 
-        workbook = Workbook(write_only=True)  # constant memory: rows go straight to disk
-        sheet = workbook.create_sheet("responses")
-        sheet.append([column.name for column in columns])
+
+class _Pipe:
+    """A write-only, unseekable file whose bytes are taken as they come: zipfile then
+    writes each member's sizes after its data, so a zip can be streamed."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes, /) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+@cache
+def _workbook_parts() -> tuple[tuple[str, bytes], ...]:
+    """Every part of an openpyxl workbook with our three sheets, except the sheets."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = SHEETS[0]
+    for title in SHEETS[1:]:
+        workbook.create_sheet(title)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    sheets = {f"xl/worksheets/sheet{number}.xml" for number in range(1, len(SHEETS) + 1)}
+    with zipfile.ZipFile(buffer) as archive:
+        return tuple(
+            (name, archive.read(name)) for name in archive.namelist() if name not in sheets
+        )
+
+
+def _column_letters(count: int) -> list[str]:
+    letters = []
+    for number in range(1, count + 1):
+        name = ""
+        while number:
+            number, remainder = divmod(number - 1, 26)
+            name = chr(65 + remainder) + name
+        letters.append(name)
+    return letters
+
+
+def _xml_text(value: str) -> str:
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return XML_ILLEGAL.sub("", value.replace("\r", "&#13;"))
+
+
+def _xml_row(number: int, values: Iterable[Any], letters: list[str]) -> str:
+    """One sheet row: numbers as numbers, text (made inert) as inline strings."""
+    cells = []
+    for letter, value in zip(letters, values, strict=False):
+        if value is None or value == "":
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            cells.append(f'<c r="{letter}{number}"><v>{value}</v></c>')
+        else:
+            text = _xml_text(neutralise(str(value)))
+            cells.append(
+                f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'  # noqa: E501
+            )
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def xlsx_chunks(columns: list[Column], rows: Iterable[Row], about: About) -> Iterator[bytes]:
+    """An XLSX workbook, streamed: sheets ``responses`` (option codes), ``codebook`` and
+    ``about`` (written last, since it counts the rows)."""
+    pipe = _Pipe()
+    letters = _column_letters(max(len(columns), 7))
+    with zipfile.ZipFile(
+        pipe, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=XLSX_COMPRESSION
+    ) as archive:
+        for name, data in _workbook_parts():
+            archive.writestr(name, data)
+        yield pipe.take()
         count = 0
-        for row in rows:
-            sheet.append([neutralise(cell(column, row, labels=labels)) for column in columns])
-            count += 1
-        codebook = workbook.create_sheet("codebook")
-        for entry in codebook_rows(columns):
-            codebook.append([neutralise(value) for value in entry])
-        info = workbook.create_sheet("about")
-        for label, value in [
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(SHEET_HEAD)
+            lines = [_xml_row(1, (column.name for column in columns), letters)]
+            for count, row in enumerate(rows, start=1):
+                lines.append(_xml_row(count + 1, row, letters))
+                if count % FLUSH_EVERY == 0:
+                    sheet.write("".join(lines).encode("utf-8"))
+                    lines = []
+                    yield pipe.take()
+            sheet.write("".join(lines).encode("utf-8") + SHEET_TAIL)
+        about_rows = [
             ("Title", about.title),
             ("Consultation", about.consultation),
             ("Variant", about.variant),
@@ -214,15 +321,19 @@ def xlsx_writer(
             ("Generated at (UTC)", about.generated_at),
             ("Rows", count),
             ("Note", SELF_SELECTED),
-        ]:
-            info.append([label, neutralise(value)])
-        workbook.save(handle)
-
-    return write
+        ]
+        for number, entries in [(2, codebook_rows(columns)), (3, iter(about_rows))]:
+            with archive.open(f"xl/worksheets/sheet{number}.xml", "w") as sheet:
+                sheet.write(SHEET_HEAD)
+                for line, entry in enumerate(entries, start=1):
+                    sheet.write(_xml_row(line, entry, letters).encode("utf-8"))
+                sheet.write(SHEET_TAIL)
+            yield pipe.take()
+    yield pipe.take()
 
 
 def datapackage_writer(
-    columns: list[Column], rows: Iterable[ExportRow], about: About, *, name: str
+    columns: list[Column], rows: Iterable[Row], about: About, *, name: str
 ) -> Callable[[IO[bytes]], None]:
     """A Frictionless data package: responses.csv and codebook.csv, each with a Table
     Schema in datapackage.json, and a README."""
@@ -317,7 +428,7 @@ Generated at (UTC): {about.generated_at}
 
 
 def statistics_writer(
-    columns: list[Column], rows: Iterable[ExportRow], *, stata: bool
+    columns: list[Column], rows: Iterable[Row], *, stata: bool
 ) -> Callable[[IO[bytes]], None]:
     """SPSS (.sav) or Stata (.dta) through pyreadstat, with variable and value labels.
 
@@ -340,8 +451,7 @@ def statistics_writer(
         }
         data: dict[str, list[Any]] = {name: [] for name in names}
         for row in rows:
-            for column, name in zip(columns, names, strict=True):
-                value = row.values.get(column.name)
+            for column, name, value in zip(columns, names, row, strict=True):
                 if column.type == "code":
                     data[name].append(numbers[column.name].get(value) if value else None)
                 elif column.type == "flag":

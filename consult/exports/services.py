@@ -21,7 +21,7 @@ from consult.consultations.models import Consultation
 from consult.consultations.queries import ConsultationSpec
 from consult.exports import formats, report
 from consult.exports.models import Channel, DownloadRecord, Variant
-from consult.exports.tables import ExportRow, columns, export_responses, export_rows
+from consult.exports.tables import Layout, Row, columns, export_responses, export_rows
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,7 @@ FORMATS = {
     ]
 }
 CODEBOOK_FORMATS = {"codebook-csv", "codebook-json"}
+LABEL_FORMATS = {"csv-labels", "csv-excel"}  # option labels in place of codes
 
 
 def allowed_variants(user: Any) -> list[str]:
@@ -146,17 +147,19 @@ def download_make(
     table = columns(spec, variant)
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     label = "codebook" if format_key in CODEBOOK_FORMATS else variant
-    if format_key in {"csv-labels", "csv-excel"}:
+    if format_key in LABEL_FORMATS:
         label += "-labels"
     filename = f"{consultation.slug}-{label}-{stamp}.{chosen.extension}"
     counter = _Counter()
     described = filters_described(filters)
 
-    def rows() -> Iterator[ExportRow]:
+    layout = Layout.of(table, labels=format_key in LABEL_FORMATS)
+
+    def rows() -> Iterator[Row]:
         responses = export_responses(
             consultation=consultation, spec=spec, filters=filters, variant=variant
         )
-        for row in export_rows(responses=responses, spec=spec, variant=variant):
+        for row in export_rows(responses=responses, layout=layout, variant=variant):
             counter.rows += 1
             yield row
 
@@ -221,7 +224,7 @@ def _body(
     format_key: str,
     spec: ConsultationSpec,
     table: list[Any],
-    rows: Iterator[ExportRow],
+    rows: Iterator[Row],
     about: formats.About,
     *,
     name: str,
@@ -233,7 +236,7 @@ def _body(
         "jsonl": lambda: formats.jsonl_chunks(spec, table, rows),
         "codebook-csv": lambda: formats.codebook_csv(table),
         "codebook-json": lambda: formats.codebook_json(table),
-        "xlsx": lambda: formats.spooled(formats.xlsx_writer(table, rows, about, labels=False)),
+        "xlsx": lambda: formats.xlsx_chunks(table, rows, about),
         "datapackage": lambda: formats.spooled(
             formats.datapackage_writer(table, rows, about, name=name)
         ),

@@ -8,7 +8,6 @@ answers in one more query, so memory stays flat whatever the number of responses
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from consult.responses.models import Answer, Respondent, Response
 from consult.responses.queries import PERSONAL_FIELDS
 
 BATCH_SIZE = 2000
+FETCH_SIZE = 10_000  # answer rows per fetch from the cursor: a batch has about 40 each
 TEXT_TYPES = {QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT}
 EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # UK and international phone numbers: 020 7946 0958, 07700 900123, +44 20 7946 0958,
@@ -128,82 +128,107 @@ def export_responses(
     return responses.order_by("submitted_at", "pk")
 
 
+# One response's values in the order of the download's columns: an option code (or
+# label), 1 or 0 for a multiple-choice option, text, or None where nothing was answered.
+Row = list[Any]
+
+
 @dataclass(frozen=True)
-class ExportRow:
-    """One response's values by column name: option codes, flags or text."""
+class Layout:
+    """Where each answer goes in a row, worked out once per download so that placing an
+    answer is a dictionary look-up and a list assignment."""
 
-    values: dict[str, Any]
+    width: int
+    at: dict[int, int]  # question id: position of its code or text
+    chosen: dict[int, str]  # option id: what a choice answer writes (its code or label)
+    multiple: dict[int, tuple[int, int]]  # multiple-choice question id: its columns' span
+    flag: dict[int, int]  # multiple-choice option id: position of its column
+    text: tuple[int, ...]  # positions of free-text answers (redacted when publishable)
+    personal: tuple[tuple[int, str], ...]  # (position, "name" / "organisation_name" / "email")
+
+    @classmethod
+    def of(cls, table: list[Column], *, labels: bool = False) -> Layout:
+        at: dict[int, int] = {}
+        chosen: dict[int, str] = {}
+        multiple: dict[int, tuple[int, int]] = {}
+        flag: dict[int, int] = {}
+        text: list[int] = []
+        personal: list[tuple[int, str]] = []
+        for position, column in enumerate(table):
+            question = column.question
+            if question is None:
+                if column.name in PERSONAL_FIELDS.values():
+                    personal.append((position, column.name))
+            elif column.option is not None:
+                start, _ = multiple.get(question.id, (position, position))
+                multiple[question.id] = (start, position + 1)
+                flag[column.option.id] = position
+            else:
+                at[question.id] = position
+                if question.type in TEXT_TYPES:
+                    text.append(position)
+                for option in question.options:
+                    chosen[option.id] = option.label if labels else option.code
+        return cls(len(table), at, chosen, multiple, flag, tuple(text), tuple(personal))
 
 
-def export_rows(
-    *, responses: QuerySet[Response], spec: ConsultationSpec, variant: str
-) -> Iterator[ExportRow]:
+def export_rows(*, responses: QuerySet[Response], layout: Layout, variant: str) -> Iterator[Row]:
     """Stream the rows, a batch of responses (and their answers) at a time."""
-    wanted = {column.name for column in columns(spec, variant)}
-    redacted = {q.key for q in spec.by_key.values() if q.type in TEXT_TYPES}
-    personal = variant in {Variant.FULL, Variant.PUBLISHABLE}
+    publishable = variant == Variant.PUBLISHABLE
+    personal = variant in {Variant.FULL, Variant.PUBLISHABLE} and layout.personal
     response_rows = responses.values_list(
         "pk", "reference", "submitted_at", "language", "publication"
     ).iterator(chunk_size=BATCH_SIZE)
     while batch := list(islice(response_rows, BATCH_SIZE)):
-        ids = [row[0] for row in batch]
-        answers = _answers_by_response(ids, spec)
-        details = _details_by_response(ids) if personal else {}
-        for pk, reference, submitted_at, language, publication in batch:
-            values: dict[str, Any] = {
-                "reference": reference,
-                "submitted_at": iso_utc(submitted_at),
-                "language": language,
-            }
-            values.update(answers.get(pk, {}))
-            if variant == Variant.PUBLISHABLE:
-                values.update((key, redact(values[key])) for key in redacted & values.keys())
-            values.update(_personal_values(details.get(pk), variant, publication))
-            yield ExportRow({k: v for k, v in values.items() if k in wanted})
+        rows: dict[Any, Row] = {}
+        for pk, reference, submitted_at, language, _publication in batch:
+            row: Row = [None] * layout.width
+            row[0], row[1], row[2] = reference, iso_utc(submitted_at), language
+            rows[pk] = row
+        _answers_place(rows, layout)
+        if publishable:
+            for row in rows.values():
+                for position in layout.text:
+                    if row[position] is not None:
+                        row[position] = redact(row[position])
+        if personal:
+            named = {pk for pk, *_, publication in batch if publication == PublicationChoice.NAMED}
+            _details_place(rows, layout, named=named if publishable else None)
+        yield from rows.values()
 
 
-def _answers_by_response(ids: list[Any], spec: ConsultationSpec) -> dict[Any, dict[str, Any]]:
-    """Each response's values by column name; a multiple-choice question the respondent
-    answered gives 1 for each option chosen and 0 for the others."""
-    options = {option.id: option for q in spec.by_key.values() for option in q.options}
-    rows: dict[Any, dict[str, Any]] = defaultdict(dict)
-    for response_id, question_id, option_id, text in Answer.objects.filter(
-        response_id__in=ids
-    ).values_list("response_id", "question_id", "option_id", "text"):
-        question = spec.by_id[question_id]
-        values = rows[response_id]
-        if text is not None:
-            values[question.key] = text
-        elif question.type == QuestionType.MULTIPLE_CHOICE:
-            for option in question.options:
-                values.setdefault(f"{question.key}__{option.code}", 0)
-            values[f"{question.key}__{options[option_id].code}"] = 1
+def _answers_place(rows: dict[Any, Row], layout: Layout) -> None:
+    """Write each answer of these responses into its row: a multiple-choice question the
+    respondent answered gives 1 for each option chosen and 0 for the others."""
+    at, chosen, multiple, flag = layout.at, layout.chosen, layout.multiple, layout.flag
+    answers = (
+        Answer.objects.filter(response_id__in=list(rows))
+        .values_list("response_id", "question_id", "option_id", "text")
+        .iterator(chunk_size=FETCH_SIZE)
+    )
+    for response_id, question_id, option_id, text in answers:
+        row = rows[response_id]
+        if option_id is None:
+            row[at[question_id]] = text
+        elif question_id in multiple:
+            start, end = multiple[question_id]
+            if row[start] is None:
+                row[start:end] = [0] * (end - start)
+            row[flag[option_id]] = 1
         else:
-            values[question.key] = options[option_id].code
-    return rows
+            row[at[question_id]] = chosen[option_id]
 
 
-def _details_by_response(ids: list[Any]) -> dict[Any, Respondent]:
-    return {
-        respondent.response_id: respondent
-        for respondent in Respondent.objects.filter(response_id__in=ids)
-    }
-
-
-def _personal_values(
-    respondent: Respondent | None, variant: str, publication: str
-) -> dict[str, str]:
-    if respondent is None:
-        return {}
-    if variant == Variant.FULL:
-        return {
-            "name": respondent.name,
-            "organisation_name": respondent.organisation_name,
-            "email": respondent.email,
-        }
-    if variant == Variant.PUBLISHABLE and publication == PublicationChoice.NAMED:
-        return {"name": respondent.name, "organisation_name": respondent.organisation_name}
-    return {}
+def _details_place(rows: dict[Any, Row], layout: Layout, *, named: set[Any] | None) -> None:
+    """Personal details into their columns (the layout holds only those the variant
+    allows): every respondent's, or only those in ``named`` when it is given."""
+    fields = [name for _, name in layout.personal]
+    ids = list(rows) if named is None else [pk for pk in rows if pk in named]
+    details = Respondent.objects.filter(response_id__in=ids).values_list("response_id", *fields)
+    for response_id, *values in details:
+        row = rows[response_id]
+        for (position, _), value in zip(layout.personal, values, strict=True):
+            row[position] = value
 
 
 def redact(text: str) -> str:

@@ -25,13 +25,13 @@ def small_batches(monkeypatch) -> list[int]:
     monkeypatch.setattr(tables, "BATCH_SIZE", 10)
     monkeypatch.setattr(formats, "FLUSH_EVERY", 5)
     reads: list[int] = []
-    original = tables._answers_by_response
+    original = tables._answers_place
 
-    def spy(ids, spec):
-        reads.append(len(ids))
-        return original(ids, spec)
+    def spy(rows, layout):
+        reads.append(len(rows))
+        return original(rows, layout)
 
-    monkeypatch.setattr(tables, "_answers_by_response", spy)
+    monkeypatch.setattr(tables, "_answers_place", spy)
     return reads
 
 
