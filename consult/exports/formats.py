@@ -275,18 +275,24 @@ def _xml_text(value: str) -> str:
     return XML_ILLEGAL.sub("", value.replace("\r", "&#13;"))
 
 
-def _xml_row(number: int, values: Iterable[Any], letters: list[str]) -> str:
-    """One sheet row: numbers as numbers, text (made inert) as inline strings."""
+def _xml_row(number: int, values: Iterable[Any], letters: list[str], kinds: str) -> str:
+    """One sheet row. ``kinds`` has a letter per column: ``n`` numbers, ``c`` option codes
+    and times (nothing to escape), ``t`` anything else (numbers as numbers, text escaped
+    and made inert) as inline strings."""
     cells = []
-    for letter, value in zip(letters, values, strict=False):
+    for letter, kind, value in zip(letters, kinds, values, strict=False):
         if value is None or value == "":
             continue
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if kind == "t":
+            if type(value) is int or type(value) is float:
+                kind = "n"
+            else:
+                value = _xml_text(neutralise(str(value)))
+        if kind == "n":
             cells.append(f'<c r="{letter}{number}"><v>{value}</v></c>')
         else:
-            text = _xml_text(neutralise(str(value)))
             cells.append(
-                f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'  # noqa: E501
+                f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'  # noqa: E501
             )
     return f'<row r="{number}">{"".join(cells)}</row>'
 
@@ -296,6 +302,9 @@ def xlsx_chunks(columns: list[Column], rows: Iterable[Row], about: About) -> Ite
     ``about`` (written last, since it counts the rows)."""
     pipe = _Pipe()
     letters = _column_letters(max(len(columns), 7))
+    kinds = "".join(
+        {"flag": "n", "code": "c", "datetime": "c"}.get(column.type, "t") for column in columns
+    )
     with zipfile.ZipFile(
         pipe, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=XLSX_COMPRESSION
     ) as archive:
@@ -305,9 +314,9 @@ def xlsx_chunks(columns: list[Column], rows: Iterable[Row], about: About) -> Ite
         count = 0
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write(SHEET_HEAD)
-            lines = [_xml_row(1, (column.name for column in columns), letters)]
+            lines = [_xml_row(1, (column.name for column in columns), letters, "c" * len(columns))]
             for count, row in enumerate(rows, start=1):
-                lines.append(_xml_row(count + 1, row, letters))
+                lines.append(_xml_row(count + 1, row, letters, kinds))
                 if count % FLUSH_EVERY == 0:
                     sheet.write("".join(lines).encode("utf-8"))
                     lines = []
@@ -326,7 +335,7 @@ def xlsx_chunks(columns: list[Column], rows: Iterable[Row], about: About) -> Ite
             with archive.open(f"xl/worksheets/sheet{number}.xml", "w") as sheet:
                 sheet.write(SHEET_HEAD)
                 for line, entry in enumerate(entries, start=1):
-                    sheet.write(_xml_row(line, entry, letters).encode("utf-8"))
+                    sheet.write(_xml_row(line, entry, letters, "t" * 7).encode("utf-8"))
                 sheet.write(SHEET_TAIL)
             yield pipe.take()
     yield pipe.take()

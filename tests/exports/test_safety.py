@@ -129,3 +129,27 @@ def test_the_download_log_csv_neutralises_its_cells_too(made):
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
 
     assert [row["user"] for row in rows] == ["'-2+3"]
+
+
+def test_xlsx_text_keeps_markup_and_spacing_and_drops_what_xml_cannot_hold(made, controller_client):
+    texts = {
+        "a < b & c > d </t></is></c>": "a < b & c > d </t></is></c>",
+        "  spaced out  ": "  spaced out  ",
+        "two\nlines\r\nand a tab\t.": "two\nlines\r\nand a tab\t.",
+        "a bell\x07 and a form feed\x0c": "a bell and a form feed",
+        "“quotes” and émoji 🙂": "“quotes” and émoji 🙂",
+    }
+    question = made.spec.by_key[KEY]
+    references = [s.reference for s in made.sent[: len(texts)]]
+    for reference, text in zip(references, texts, strict=True):
+        Answer.objects.update_or_create(
+            response=Response.objects.get(reference=reference),
+            question_id=question.id,
+            option=None,
+            defaults={"text": text},
+        )
+
+    _, body = fetch(controller_client, made.slug, "xlsx", "full")
+
+    rows = {row["reference"]: row for row in xlsx_rows(read_xlsx(body)["responses"])[1]}
+    assert [rows[reference][KEY] for reference in references] == list(texts.values())

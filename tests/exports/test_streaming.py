@@ -125,3 +125,20 @@ def test_forty_times_the_responses_take_the_same_queries(made, controller_client
     assert len(references_in(format_key, small)) == len(made.sent)
     assert len(references_in(format_key, large)) == len(made.sent) + len(references)
     assert len(many) == len(few) < 20
+
+
+def test_the_xlsx_streams_while_the_rows_are_read(made, controller_client, small_batches):
+    """The workbook is sent as it is written: its first bytes before any row is read, and
+    more of it between one batch of responses and the next."""
+    response = controller_client.get(download_url(made.slug, "xlsx", "full"))
+    batches_read_at_each_chunk = []
+    chunks = []
+    for chunk in response.streaming_content:
+        batches_read_at_each_chunk.append(len(small_batches))
+        chunks.append(chunk)
+
+    assert batches_read_at_each_chunk[0] == 0
+    assert {1, 2, 3} <= set(batches_read_at_each_chunk)  # chunks sent between batches
+    assert small_batches == [10, 10, 10, 2]
+    body = b"".join(chunks)
+    assert references_in("xlsx", body) == [s.reference for s in made.sent]
