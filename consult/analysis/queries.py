@@ -369,7 +369,8 @@ def crosstab(
     column_key: str,
     threshold: int = 0,
 ) -> CrossTab:
-    """Cross-tabulate two closed questions in four grouped queries.
+    """Cross-tabulate two closed questions: one grouped query, or four when either
+    question takes several answers (totals then count respondents, not answers).
 
     Counts below ``threshold`` (but above zero) are suppressed, with their percentages,
     and so are enough others that none can be worked out from the totals; totals below
@@ -394,15 +395,24 @@ def crosstab(
         .annotate(n=Count("pk"))
         .order_by()
     }
-    row_totals = dict(
-        both.values_list("row_answer__option_id").annotate(n=Count("pk", distinct=True)).order_by()
-    )
-    column_totals = dict(
-        both.values_list("column_answer__option_id")
-        .annotate(n=Count("pk", distinct=True))
-        .order_by()
-    )
-    total = both.aggregate(n=Count("pk", distinct=True))["n"]
+    if QuestionType.MULTIPLE_CHOICE in (row_question.type, column_question.type):
+        row_totals = dict(
+            both.values_list("row_answer__option_id")
+            .annotate(n=Count("pk", distinct=True))
+            .order_by()
+        )
+        column_totals = dict(
+            both.values_list("column_answer__option_id")
+            .annotate(n=Count("pk", distinct=True))
+            .order_by()
+        )
+        total = both.aggregate(n=Count("pk", distinct=True))["n"]
+    else:  # one answer each: every response is in one cell, and the totals are sums
+        row_totals, column_totals = defaultdict(int), defaultdict(int)
+        for (r, c), n in cells.items():
+            row_totals[r] += n
+            column_totals[c] += n
+        total = sum(cells.values())
 
     def shown(n: int) -> int | None:
         return None if 0 < n < threshold else n
