@@ -29,7 +29,7 @@ from consult.responses.models import Answer, Respondent, Response
 from consult.responses.queries import PERSONAL_FIELDS
 
 BATCH_SIZE = 2000
-FETCH_SIZE = 10_000  # answer rows per fetch from the cursor: a batch has about 40 each
+FETCH_SIZE = 10_000  # answer rows per fetch: a batch of responses has some 40 answers each
 TEXT_TYPES = {QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT}
 EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # UK and international phone numbers: 020 7946 0958, 07700 900123, +44 20 7946 0958,
