@@ -102,9 +102,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
     }
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections outlive a request (each server thread keeps its own): opening one costs a
+# PostgreSQL handshake, or SQLite's file open, PRAGMAs and a WAL check on close, which
+# took more time than a whole journey page.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # A read replica for the analysts' workspace, downloads and API (consult/routing.py);
 # after an analyst's change, their reads stay on the primary for REPLICA_LAG_SECONDS.

@@ -120,20 +120,31 @@ def section_save(
 
         Answer.objects.filter(response=response, question_id__in=stale).delete()
         Answer.objects.bulk_create(_answer_rows(response, spec, section_keys, answers))
-        personal = {
-            field_name: str(answers.get(question.key, ""))
-            for profile, field_name in PERSONAL_FIELDS.items()
-            if (question := spec.by_profile.get(profile))
-        }
-        if any(personal.values()) or hasattr(response, "respondent"):
-            response.respondent, _created = Respondent.objects.update_or_create(
-                response=response, defaults=personal
-            )
+        _respondent_save(response, spec, answers, changed=section_keys | hidden)
         response.respondent_type = _chosen_code(spec, answers, Profile.RESPONDENT_TYPE)
         response.publication = _chosen_code(spec, answers, Profile.PUBLICATION)
         response.updated_at = now
         response.save(update_fields=["respondent_type", "publication", "updated_at"])
     return answers
+
+
+def _respondent_save(
+    response: Response, spec: ConsultationSpec, answers: dict[str, AnswerValue], changed: set[str]
+) -> None:
+    """Keep the personal details in step with the answers, when the save touched any of
+    them: one UPDATE, or an INSERT the first time there is something to keep."""
+    fields = {
+        question.key: field_name
+        for profile, field_name in PERSONAL_FIELDS.items()
+        if (question := spec.by_profile.get(profile))
+    }
+    if not fields.keys() & changed:
+        return
+    personal = {field_name: str(answers.get(key, "")) for key, field_name in fields.items()}
+    if Respondent.objects.filter(response=response).update(**personal):
+        response.respondent = Respondent(response=response, **personal)  # as now stored
+    elif any(personal.values()):
+        response.respondent = Respondent.objects.create(response=response, **personal)
 
 
 def _answer_rows(
@@ -171,10 +182,14 @@ def response_submit(
     ``TooFastError`` when it comes sooner after starting than a person could answer.
     With an email address, a receipt is sent once the submission is committed.
     """
+    this = Response.objects.filter(pk=response.pk)
     with transaction.atomic():
-        try:
-            _lock_draft(response)
-        except ResponseNotDraftError:
+        # Sent only if still a draft; the row stays locked until the end, and a refusal
+        # below rolls the change back.
+        sent = this.filter(status=ResponseStatus.DRAFT).update(
+            status=ResponseStatus.SUBMITTED, submitted_at=now, updated_at=now
+        )
+        if not sent:
             response.refresh_from_db()
             return response
         answers = response_answer_map(response=response, spec=spec)
@@ -183,10 +198,7 @@ def response_submit(
             raise IncompleteResponseError(missing)
         if now - response.started_at < timedelta(seconds=settings.FASTEST_HUMAN_SECONDS):
             raise TooFastError(response.reference)
-        Response.objects.filter(pk=response.pk).update(
-            status=ResponseStatus.SUBMITTED, submitted_at=now, updated_at=now
-        )
-        tallies_add(responses=Response.objects.filter(pk=response.pk))
+        tallies_add(responses=this)
         response.status = ResponseStatus.SUBMITTED
         response.submitted_at = response.updated_at = now
         email_question = spec.by_profile.get(Profile.EMAIL)
