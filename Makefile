@@ -56,9 +56,10 @@ test: $(STAMP) $(CSS)
 	if [ -n "$$TEST_POSTGRES_URL" ]; then DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest; fi
 
 # Long tests against live multi-process servers (concurrency, SIGKILL, two processes
-# sharing Redis), on SQLite and on PostgreSQL when TEST_POSTGRES_URL is set; .ci/run runs them.
+# sharing Redis), on SQLite and on PostgreSQL when TEST_POSTGRES_URL is set, and the read
+# replica against a lagging PostgreSQL standby of its own (once); .ci/run runs them.
 test-load: $(STAMP) $(CSS)
-	env -u DATABASE_URL $(BIN)/pytest -m "load and not postgres" tests/load
+	env -u DATABASE_URL $(BIN)/pytest -m "load and not postgres" tests/load tests/replica
 	if [ -n "$$TEST_POSTGRES_URL" ]; then DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/pytest -m load tests/load; fi
 
 # Security linting of the code and known vulnerabilities in the installed dependencies.
