@@ -195,7 +195,8 @@ SERVICE_NAME = env.str("SERVICE_NAME", default="Have your say: parliamentary con
 OTP_TOTP_ISSUER = SERVICE_NAME  # the name authenticator apps show beside the code
 
 # The cache holds rate-limit counters (and nothing else that must last). One process:
-# local memory. Several processes or nodes: Redis, shared, via REDIS_URL.
+# local memory. Several processes or nodes: Redis, shared, via REDIS_URL; sessions are
+# then read from Redis too, and written through to the database (which keeps them).
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {
     "default": (
@@ -204,6 +205,7 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if REDIS_URL else 'db'}"
 # Abuse of the public form (docs/security.md): per-client limits, counted under a keyed
 # hash of the address that changes every day, and submissions faster than a person.
 RESPONSE_STARTS_PER_HOUR = env.int("RESPONSE_STARTS_PER_HOUR", default=30)

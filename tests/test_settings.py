@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PRINT_SETTINGS = (
     "import json, consult.settings as s; print(json.dumps({"
     "'debug': s.DEBUG, 'db': s.DATABASES['default'], 'hosts': s.ALLOWED_HOSTS,"
-    "'email': s.EMAIL_BACKEND, 'email_host': s.EMAIL_HOST, 'tls': s.EMAIL_USE_TLS}))"
+    "'email': s.EMAIL_BACKEND, 'email_host': s.EMAIL_HOST, 'tls': s.EMAIL_USE_TLS,"
+    "'cache': s.CACHES['default']['BACKEND'], 'sessions': s.SESSION_ENGINE}))"
 )
 
 
@@ -44,6 +45,9 @@ def test_development_defaults_use_sqlite_tuned_for_concurrent_writers():
     assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert database["OPTIONS"]["timeout"] > 0
     assert settings["email"] == "django.core.mail.backends.console.EmailBackend"
+    assert database["CONN_MAX_AGE"] > 0  # a connection per request cost more than a page
+    assert settings["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert settings["sessions"] == "django.contrib.sessions.backends.db"
 
 
 def test_database_email_and_hosts_come_from_the_environment():
@@ -62,3 +66,11 @@ def test_database_email_and_hosts_come_from_the_environment():
     assert settings["email"] == "django.core.mail.backends.smtp.EmailBackend"
     assert settings["email_host"] == "smtp.example.org"
     assert settings["tls"] is True
+
+
+def test_with_redis_rate_limits_and_sessions_are_shared_through_it():
+    result = load_settings(DEBUG="true", REDIS_URL="redis://127.0.0.1:6379/0")
+    assert result.returncode == 0, result.stderr
+    settings = json.loads(result.stdout)
+    assert settings["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings["sessions"] == "django.contrib.sessions.backends.cached_db"
