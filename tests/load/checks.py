@@ -162,3 +162,48 @@ def consistency_problems(plan: Plan, response: Stored) -> list[str]:
     if response.status == "submitted" and (missing := plan.missing(answers)):
         problems.append(f"submitted without required answers {missing}")
     return [f"{response.reference} ({response.status}): {problem}" for problem in problems]
+
+
+# The running counts of results (responses.OptionTally, QuestionTally, DayTally) against
+# the answers of the submitted responses.
+COUNTED = "FROM responses_answer a JOIN responses_response r ON r.id = a.response_id"
+TALLY_QUERIES = {
+    "option": (
+        "SELECT question_id, option_id, n FROM responses_optiontally WHERE n <> 0",
+        f"SELECT a.question_id, a.option_id, count(*) {COUNTED} WHERE r.status = 'submitted'"
+        " AND a.option_id IS NOT NULL GROUP BY a.question_id, a.option_id",
+    ),
+    "question answered": (
+        "SELECT question_id, n FROM responses_questiontally WHERE n <> 0",
+        f"SELECT a.question_id, count(DISTINCT a.response_id) {COUNTED}"
+        " WHERE r.status = 'submitted' GROUP BY a.question_id",
+    ),
+    "responses sent": (
+        "SELECT 'all', COALESCE(SUM(n), 0) FROM responses_daytally",
+        "SELECT 'all', count(*) FROM responses_response WHERE status = 'submitted'",
+    ),
+}
+
+
+def tally_problems(database: Database) -> list[str]:
+    """Every running count that differs from what the answers say."""
+    problems = []
+    for what, (kept, counted) in TALLY_QUERIES.items():
+        problems += counts_differ(
+            what, _by_key(database.query(kept)), _by_key(database.query(counted))
+        )
+    return problems
+
+
+def _by_key(rows: list[tuple[object, ...]]) -> dict[tuple[object, ...], int]:
+    return {tuple(row[:-1]): int(str(row[-1])) for row in rows if row[-1]}
+
+
+def counts_differ(
+    what: str, kept: dict[tuple[object, ...], int], counted: dict[tuple[object, ...], int]
+) -> list[str]:
+    return [
+        f"{what} {key}: kept {kept.get(key, 0)}, counted {counted.get(key, 0)}"
+        for key in sorted(kept.keys() | counted.keys(), key=str)
+        if kept.get(key, 0) != counted.get(key, 0)
+    ]

@@ -6,7 +6,13 @@ from collections import Counter
 
 import pytest
 
-from tests.load.checks import PERSONAL_COLUMNS, Stored, confirmed_problems, consistency_problems
+from tests.load.checks import (
+    PERSONAL_COLUMNS,
+    Stored,
+    confirmed_problems,
+    consistency_problems,
+    counts_differ,
+)
 from tests.load.client import Answers, Journey, Plan, answer_choose
 from tests.load.server import DEFINITION
 
@@ -142,3 +148,14 @@ def test_confirmed_responses_must_be_stored_once_sent_and_as_posted(plan):
     assert "FR-4444-5555 is in the database 0 times" in problems
     assert "FR-2222-3333 was confirmed but is draft" in problems
     assert "differs from what was posted at feel_safer" in problems
+
+
+def test_running_counts_that_differ_from_the_answers_are_found():
+    kept = {(1, 10): 5, (1, 11): 2, (2, 20): 1}
+    counted = {(1, 10): 5, (1, 11): 3, (3, 30): 4}
+    assert counts_differ("option", kept, counted) == [
+        "option (1, 11): kept 2, counted 3",
+        "option (2, 20): kept 1, counted 0",
+        "option (3, 30): kept 0, counted 4",
+    ]
+    assert counts_differ("option", kept, dict(kept)) == []

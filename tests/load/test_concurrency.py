@@ -9,7 +9,12 @@ stored response is whole; no request fails and the server logs no error.
 
 import pytest
 
-from tests.load.checks import confirmed_problems, consistency_problems, stored_responses
+from tests.load.checks import (
+    confirmed_problems,
+    consistency_problems,
+    stored_responses,
+    tally_problems,
+)
 from tests.load.client import run_load
 
 JOURNEYS = 2_000
@@ -50,4 +55,5 @@ def test_concurrent_journeys_are_each_stored_once_and_whole(serve, plan, databas
     assert confirmed_problems(plan, result.journeys, stored, counts) == []
     assert set(stored) == {j.reference for j in result.confirmed}
     assert [p for response in stored.values() for p in consistency_problems(plan, response)] == []
+    assert tally_problems(database) == []
     assert server.log_errors() == []

@@ -13,7 +13,12 @@ from collections import Counter
 
 import pytest
 
-from tests.load.checks import confirmed_problems, consistency_problems, stored_responses
+from tests.load.checks import (
+    confirmed_problems,
+    consistency_problems,
+    stored_responses,
+    tally_problems,
+)
 from tests.load.client import Load
 
 JOURNEYS = 500
@@ -73,6 +78,7 @@ def test_killing_the_server_mid_load_leaves_no_half_written_response(serve, plan
 
     assert confirmed_problems(plan, result.journeys, stored, counts) == []
     assert [p for response in stored.values() for p in consistency_problems(plan, response)] == []
+    assert tally_problems(database) == []
     # Beside the confirmed responses, only those of cut-off journeys: drafts, or sent
     # ones whose confirmation never arrived.
     assert sum(1 for j in cut_off if j.answers) <= unconfirmed.total() <= len(cut_off)
