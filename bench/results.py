@@ -7,8 +7,9 @@ through Django's test client with a signed-in analyst: the dashboard, the dashbo
 filtered to organisations, a cross-tabulation of two closed questions and a free-text
 search. Its baseline, timed in turn in the same process, is the SQL a person would write
 for the figures that view shows, run on the same connection. Each figure is the median
-of ``--repeat`` runs after one run to warm the caches (one run when that took over 20 s); the view's figures are checked
-against the baseline's, so a fast wrong answer cannot pass. Targets: each view within
+of ``--repeat`` runs after one run to warm the caches (one run when that took over 20 s);
+the view's figures are checked against the baseline's, so a fast wrong answer cannot
+pass. Targets: each view within
 1.5x its baseline, and the unfiltered dashboard under 1 s at a million responses.
 """
 
