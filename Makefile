@@ -68,7 +68,9 @@ audit: $(STAMP)
 	$(BIN)/python .ci/pip_audit.py
 
 # Benchmarks (long; not part of make test). Each appends its figures to bench/RESULTS.md.
-bench: $(STAMP)
+bench: $(STAMP) $(CSS)
+	$(BIN)/python -m bench.generate
+	$(BIN)/python -m bench.results
 	$(BIN)/python -m bench.downloads
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.submissions
