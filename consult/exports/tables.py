@@ -175,7 +175,6 @@ class Layout:
 def export_rows(*, responses: QuerySet[Response], layout: Layout, variant: str) -> Iterator[Row]:
     """Stream the rows, a batch of responses (and their answers) at a time."""
     publishable = variant == Variant.PUBLISHABLE
-    personal = variant in {Variant.FULL, Variant.PUBLISHABLE} and layout.personal
     response_rows = responses.values_list(
         "pk", "reference", "submitted_at", "language", "publication"
     ).iterator(chunk_size=BATCH_SIZE)
@@ -183,7 +182,7 @@ def export_rows(*, responses: QuerySet[Response], layout: Layout, variant: str) 
         rows: dict[Any, Row] = {}
         for pk, reference, submitted_at, language, _publication in batch:
             row: Row = [None] * layout.width
-            row[0], row[1], row[2] = reference, iso_utc(submitted_at), language
+            row[0], row[1], row[2] = reference, iso_utc(submitted_at), language  # META_COLUMNS
             rows[pk] = row
         _answers_place(rows, layout)
         if publishable:
@@ -191,7 +190,7 @@ def export_rows(*, responses: QuerySet[Response], layout: Layout, variant: str) 
                 for position in layout.text:
                     if row[position] is not None:
                         row[position] = redact(row[position])
-        if personal:
+        if layout.personal:  # only the columns the variant allows
             named = {pk for pk, *_, publication in batch if publication == PublicationChoice.NAMED}
             _details_place(rows, layout, named=named if publishable else None)
         yield from rows.values()
