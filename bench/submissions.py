@@ -216,6 +216,7 @@ def statements_walk() -> dict[str, int]:
     from django.test.utils import CaptureQueriesContext
 
     counts: dict[str, int] = {}
+    sql_seconds = [0.0]
 
     class Counted(Person):
         def request(
@@ -227,6 +228,7 @@ def statements_walk() -> dict[str, int]:
                 reply = super().request(method, path, label=label, data=data)
             name = f"{method} {label}"
             counts[name] = max(counts.get(name, 0), len(captured.captured_queries))
+            sql_seconds[0] += sum(float(q["time"]) for q in captured.captured_queries)
             return reply
 
     plan = Plan.read(DEFINITION)
@@ -237,9 +239,15 @@ def statements_walk() -> dict[str, int]:
         for serial, person in enumerate([Person(http, [URL]), Counted(http, [URL])]):
             person.get(HEALTH, label="health check")
             rng = random.Random(8 + serial)  # noqa: S311 - seeded answers, not secrets
+            started = time.perf_counter()
             walked = journey(person, plan, serial=serial, rng=rng)
             if not walked.confirmed:
                 raise RuntimeError(f"the counted journey did not finish: {walked.problem}")
+    # What one journey costs the server, alone (the capacity model in docs/scaling.md).
+    counts["one whole journey in-process, client included: ms"] = round(
+        (time.perf_counter() - started) * 1000
+    )
+    counts["one whole journey: of which SQL ms"] = round(sql_seconds[0] * 1000)
     return counts
 
 
