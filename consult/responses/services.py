@@ -280,10 +280,8 @@ def _tally_upsert(model: type[models.Model], keys: list[str], rows: QuerySet[Any
     table = quote(model._meta.db_table)
     key_list = ", ".join(map(quote, keys))
     # Names come from the models; values are parameters of the compiled SELECT.
-    statement = (
-        f"INSERT INTO {table} ({key_list}, n) {select} "
-        f"ON CONFLICT ({key_list}) DO UPDATE SET n = {table}.n + excluded.n"
-    )
+    upsert = f"ON CONFLICT ({key_list}) DO UPDATE SET n = {table}.n + excluded.n"  # nosec B608
+    statement = f"INSERT INTO {table} ({key_list}, n) {select} {upsert}"  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
 
