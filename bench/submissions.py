@@ -1,7 +1,7 @@
 """Benchmark 1, submissions: whole public journeys against gunicorn on 127.0.0.1.
 
     .venv/bin/python -m bench.submissions [--clients 16 64] [--seconds 30]
-        [--databases sqlite postgresql] [--workers 2] [--threads 4]
+        [--databases sqlite postgresql] [--workers 3] [--threads 4]
 
 For each database, a fresh database with the built-in consultation, open now, served by
 gunicorn with production settings (tests/load/server.py) and ``workers`` processes of
@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=3)  # as make serve
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--statements", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
