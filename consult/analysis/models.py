@@ -3,8 +3,16 @@ them) and the log of data subject requests."""
 
 from __future__ import annotations
 
+import threading
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Avg, Count, Max, Min
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.utils import timezone
 
 from consult.audit import AppendOnlyModel, AppendOnlyQuerySet
 from consult.consultations.models import Consultation, Question
@@ -119,3 +127,150 @@ class SubjectRequestRecord(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.action} {self.reference}"
+
+
+class CampaignQuerySet(models.QuerySet["Campaign"]):
+    def figures_refresh(self, *, now: datetime) -> None:
+        """Set the campaigns' figures from their members (one grouped query); a campaign
+        left with no member is deleted."""
+        figures = {
+            row["campaign"]: row
+            for row in CampaignMember.objects.filter(campaign__in=self)
+            .values("campaign")
+            .annotate(
+                size=Count("pk"),
+                first=Min("answer__response__submitted_at"),
+                last=Max("answer__response__submitted_at"),
+                mean=Avg("similarity"),
+                low=Min("similarity"),
+            )
+            .order_by()
+        }
+        campaigns, emptied = [], []
+        for campaign in self.order_by("pk"):
+            row = figures.get(campaign.pk)
+            if row is None:
+                emptied.append(campaign.pk)
+                continue
+            campaign.size = row["size"]
+            campaign.first_submitted_at, campaign.last_submitted_at = row["first"], row["last"]
+            # The mean of equal floats can land a rounding below them.
+            campaign.similarity_min = row["low"]
+            campaign.similarity_mean = min(max(row["mean"], row["low"]), 1.0)
+            campaign.updated_at = now
+            campaigns.append(campaign)
+        fields = [
+            "size",
+            "first_submitted_at",
+            "last_submitted_at",
+            "similarity_mean",
+            "similarity_min",
+            "updated_at",
+        ]
+        self.model.objects.bulk_update(campaigns, fields, batch_size=500)
+        if emptied:
+            self.model.objects.filter(pk__in=emptied).delete()
+
+
+class Campaign(models.Model):
+    """Identical or near-identical answers to one open question, as an organised campaign
+    sends them: counted and reported apart from the rest (``consult.analysis.campaigns``).
+
+    The figures (size, first and last submission, similarity of the members to the
+    representative) are kept from the members by ``campaign_figures_refresh``."""
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="campaigns"
+    )
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=100)
+    representative = models.TextField(help_text="The members' most common text, as sent")
+    fingerprint = models.CharField(
+        max_length=32, help_text="BLAKE2b of the representative's normalised text (hex)"
+    )
+    size = models.PositiveIntegerField(default=0)
+    first_submitted_at = models.DateTimeField(null=True, blank=True)
+    last_submitted_at = models.DateTimeField(null=True, blank=True)
+    similarity_mean = models.FloatField(default=1.0)
+    similarity_min = models.FloatField(default=1.0)
+    confirmed = models.BooleanField(default=False, help_text="An analyst checked it")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["question", "-size", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "fingerprint"], name="campaign_representative_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(similarity_min__gte=0)
+                & models.Q(similarity_min__lte=models.F("similarity_mean"))
+                & models.Q(similarity_mean__lte=1),
+                name="campaign_similarity_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(first_submitted_at__lte=models.F("last_submitted_at"))
+                | models.Q(first_submitted_at__isnull=True, last_submitted_at__isnull=True),
+                name="campaign_first_before_last",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignMember(models.Model):
+    """An answer that belongs to a campaign; one campaign at most per answer."""
+
+    answer = models.OneToOneField(Answer, on_delete=models.CASCADE, related_name="campaign_member")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="members")
+    similarity = models.FloatField(
+        help_text="Jaccard similarity of its word 3-grams to the representative's, 0 to 1"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(similarity__gte=0, similarity__lte=1),
+                name="campaign_member_similarity_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.answer_id} in {self.campaign_id}"
+
+
+_deletions = threading.local()
+
+
+@receiver(post_delete, sender=CampaignMember, dispatch_uid="campaign_member_deleted")
+def _campaign_member_deleted(
+    sender: type[CampaignMember], instance: CampaignMember, origin: Any, **kwargs: Any
+) -> None:
+    """Keep a campaign's figures right when members go with their responses (erasure):
+    once per campaign and deletion, when all the deletion's members are already gone
+    (Django deletes each model's rows before sending their signals)."""
+    if getattr(_deletions, "origin", None) is not origin:
+        _deletions.origin, _deletions.refreshed = origin, set()  # held, so never reused
+    if instance.campaign_id not in _deletions.refreshed:
+        _deletions.refreshed.add(instance.campaign_id)
+        Campaign.objects.filter(pk=instance.campaign_id).figures_refresh(now=timezone.now())
+
+
+class CampaignScan(models.Model):
+    """How far campaign detection has looked at a question's answers: the answers of
+    responses up to ``last_response_id`` that were sent by ``checked_until`` were compared
+    with the campaigns; a later run compares only the others."""
+
+    question = models.OneToOneField(
+        Question, on_delete=models.CASCADE, related_name="campaign_scan"
+    )
+    last_response_id = models.BigIntegerField()
+    checked_until = models.DateTimeField()
+    scanned_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.question_id} checked until {self.checked_until}"
