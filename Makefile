@@ -74,6 +74,7 @@ bench: $(STAMP) $(CSS)
 	$(BIN)/python -m bench.downloads
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.submissions
+	$(BIN)/python -m bench.campaigns
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
