@@ -145,12 +145,12 @@ class _Grouper:
 
     def groups(self, min_size: int) -> list[list[int]]:
         """The distinct texts of each group with at least ``min_size`` answers, most
-        common first (ties: first sent), groups in order of their leader."""
+        common first (ties: first read), groups in order of their leader."""
         members: dict[int, list[int]] = defaultdict(list)
         for number, leader in enumerate(self.leader):
             members[leader].append(number)
         return [
-            sorted(numbers, key=lambda n: (-self.count[n], self.first_answer[n]))
+            sorted(numbers, key=lambda n: (-self.count[n], n))
             for _, numbers in sorted(members.items())
             if sum(self.count[n] for n in numbers) >= min_size
         ]
@@ -259,7 +259,9 @@ def campaigns_detect(
     joined_to: dict[bytes, tuple[int, float] | None] = {}  # per distinct new text
     rows = pending.values_list("pk", "text", "response_id", "response__submitted_at")
     for answer_id, text, response_id, submitted_at in _counted(
-        rows.order_by("pk").iterator(chunk_size=CHUNK), progress
+        # In order of sending (SQLite then streams from the index on sending time).
+        rows.order_by("response__submitted_at", "pk").iterator(chunk_size=CHUNK),
+        progress,
     ):
         detected.considered += 1
         normalised = text_normalise(text)

@@ -21,6 +21,7 @@ from consult.analysis.campaigns import (
 from consult.analysis.models import Campaign, CampaignMember, Role
 from consult.analysis.services import response_erase
 from consult.consultations.queries import consultation_spec
+from consult.responses import services
 from consult.responses.models import Answer, ResponseStatus
 from consult.responses.synthetic import CAMPAIGNS, WORDS, responses_generate
 from tests.analysis.conftest import respond, user_make
@@ -144,11 +145,30 @@ def test_a_few_identical_answers_are_a_coincidence_and_five_are_a_campaign(consu
     assert campaign.last_submitted_at == LATER
 
 
+def test_only_sent_answers_to_the_same_question_are_grouped(consultation):
+    for _ in range(MIN_SIZE - 1):
+        respond(consultation, NOW, anything_else=NEW_TEXT)
+        respond(consultation, NOW, other_safeguards=NEW_TEXT)
+    withdrawn = respond(consultation, NOW, anything_else=NEW_TEXT)
+    services.response_withdraw(response=withdrawn, now=NOW)
+
+    found = consultation_campaigns_detect(consultation=consultation, now=LATER)
+
+    assert [(d.question, d.considered, d.campaigns) for d in found] == [
+        ("other_safeguards", MIN_SIZE - 1, 0),
+        ("anything_else", MIN_SIZE - 1, 0),
+    ]
+
+
 def test_an_incremental_run_adds_new_members_and_campaigns_and_leaves_the_rest(consultation):
     generated(consultation, count=240, seed=5)
     consultation_campaigns_detect(consultation=consultation, now=LATER)
     before = {c.pk: c for c in Campaign.objects.all()}
-    police = Campaign.objects.get(question__key=QUESTION, representative=CAMPAIGNS[1])
+    (police,) = [
+        campaign
+        for campaign in Campaign.objects.filter(question__key=QUESTION)
+        if campaign_of(campaign.representative) == 1
+    ]
     police.name, police.confirmed = "Police tools", True
     police.save(update_fields=["name", "confirmed"])
 
