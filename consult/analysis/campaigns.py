@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import zlib
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -82,15 +83,22 @@ def similarity(first: set[bytes], second: set[bytes]) -> float:
 
 
 class _Sketcher:
-    """MinHash signatures, all from the same seeded permutations."""
+    """MinHash signatures, all from the same seeded permutations.
+
+    Shingles are hashed with CRC-32, a C function: the default, SHA-1 through Python, took
+    half of a run, and a 32-bit hash serves as well here (datasketch mixes it before the
+    permutations). One MinHash is reused, as copying one parses its permutations again."""
 
     def __init__(self) -> None:
-        self._blank = MinHash(num_perm=NUM_PERM, seed=SEED)
+        self._minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32)
+        self._blank = self._minhash.hashvalues.copy()
 
     def sketch(self, shingles: Iterable[bytes]) -> MinHash:
-        minhash = self._blank.copy()
-        minhash.update_batch(shingles)
-        return minhash
+        """The shingles' MinHash, valid until the next call (its ``hashvalues`` array is
+        replaced, never changed, so a reference to it stays right)."""
+        self._minhash.hashvalues = self._blank.copy()
+        self._minhash.update_batch(shingles)
+        return self._minhash
 
 
 def _index() -> MinHashLSH:
