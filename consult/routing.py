@@ -91,12 +91,11 @@ class ReplicaMiddleware:
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> None:
-        pinned = request.session.get(PINNED_UNTIL, 0) > time.time()
         _reads_from_replica.set(
             request.method in SAFE_METHODS
-            and _workspace(request)
-            and not pinned
             and replica_configured()
+            and _workspace(request)
+            and request.session.get(PINNED_UNTIL, 0) <= time.time()  # not pinned
         )
 
 
