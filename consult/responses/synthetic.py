@@ -308,12 +308,19 @@ def _reference(prefix: str, rng: random.Random, taken: set[str]) -> str:
 
 
 def _references_unused(made: list[_Made], rng: random.Random, prefix: str) -> None:
-    """Replace any reference an earlier run already stored (likely, past a million)."""
-    wanted = [m.reference for m in made]
-    taken = set(Response.objects.filter(reference__in=wanted).values_list("reference", flat=True))
-    for m in made:
-        if m.reference in taken:
-            m.reference = _reference(prefix, rng, taken)
+    """Replace any reference an earlier run already stored (likely past a million, and
+    certain when a seed is used again), checking the replacements in turn: a seed used a
+    third time draws the same replacements as the second time did."""
+    batch = {m.reference for m in made}
+    clashing = made
+    while clashing:
+        wanted = [m.reference for m in clashing]
+        stored = Response.objects.filter(reference__in=wanted).values_list("reference", flat=True)
+        taken = set(stored)
+        clashing = [m for m in clashing if m.reference in taken]
+        for m in clashing:
+            m.reference = _reference(prefix, rng, batch | taken)
+            batch.add(m.reference)
 
 
 def _code(answers: dict[str, AnswerValue], spec: ConsultationSpec, profile: str) -> str:

@@ -189,3 +189,11 @@ def test_a_failure_while_making_responses_reaches_the_caller(open_consultation, 
     with pytest.raises(ValueError, match="no more answers"):
         generate(open_consultation, count=10)
     assert not Response.objects.exists()
+
+
+def test_the_same_seed_three_times_adds_three_sets_of_unique_references(open_consultation):
+    for _ in range(3):
+        generate(open_consultation, seed=5, count=120, batch_size=50)
+
+    assert Response.objects.count() == 360
+    assert Response.objects.values("reference").distinct().count() == 360
