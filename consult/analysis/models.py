@@ -3,16 +3,11 @@ them) and the log of data subject requests."""
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Avg, Count, Max, Min
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
-from django.utils import timezone
 
 from consult.audit import AppendOnlyModel, AppendOnlyQuerySet
 from consult.consultations.models import Consultation, Question
@@ -177,7 +172,8 @@ class Campaign(models.Model):
     sends them: counted and reported apart from the rest (``consult.analysis.campaigns``).
 
     The figures (size, first and last submission, similarity of the members to the
-    representative) are kept from the members by ``campaign_figures_refresh``."""
+    representative) are kept from the members by ``figures_refresh``: after each detection
+    run and each erasure of a member's response."""
 
     consultation = models.ForeignKey(
         Consultation, on_delete=models.CASCADE, related_name="campaigns"
@@ -241,23 +237,6 @@ class CampaignMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.answer_id} in {self.campaign_id}"
-
-
-_deletions = threading.local()
-
-
-@receiver(post_delete, sender=CampaignMember, dispatch_uid="campaign_member_deleted")
-def _campaign_member_deleted(
-    sender: type[CampaignMember], instance: CampaignMember, origin: Any, **kwargs: Any
-) -> None:
-    """Keep a campaign's figures right when members go with their responses (erasure):
-    once per campaign and deletion, when all the deletion's members are already gone
-    (Django deletes each model's rows before sending their signals)."""
-    if getattr(_deletions, "origin", None) is not origin:
-        _deletions.origin, _deletions.refreshed = origin, set()  # held, so never reused
-    if instance.campaign_id not in _deletions.refreshed:
-        _deletions.refreshed.add(instance.campaign_id)
-        Campaign.objects.filter(pk=instance.campaign_id).figures_refresh(now=timezone.now())
 
 
 class CampaignScan(models.Model):

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from consult.analysis.models import (
     AnswerTheme,
+    Campaign,
     CodingAction,
     CodingEvent,
     Role,
@@ -179,4 +180,8 @@ def response_erase(*, response: Response, user: User, case: str, now: datetime) 
         )
         counted = Response.objects.counted().filter(pk=response.pk)
         tallies_add(responses=counted, sign=-1)  # nothing, unless it was counted
-        response.delete()  # its answers, their themes and coding log, its personal details
+        campaigns = list(
+            Campaign.objects.filter(members__answer__response=response).values_list("pk", flat=True)
+        )
+        response.delete()  # its answers, their themes, coding log, campaign memberships...
+        Campaign.objects.filter(pk__in=campaigns).figures_refresh(now=now)  # empty ones go
