@@ -6,3 +6,9 @@ from django.apps import AppConfig
 class AnalysisConfig(AppConfig):
     name = "consult.analysis"
     verbose_name = "Analysis"
+
+    def ready(self) -> None:
+        from consult.analysis.services import campaigns_after_withdrawal
+        from consult.responses.signals import response_withdrawn
+
+        response_withdrawn.connect(campaigns_after_withdrawal, dispatch_uid="campaign-figures")

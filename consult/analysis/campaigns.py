@@ -33,7 +33,7 @@ from datasketch import MinHash, MinHashLSH
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
-from consult.analysis.models import Campaign, CampaignMember, CampaignScan
+from consult.analysis.models import Campaign, CampaignMember, CampaignRelease, CampaignScan
 from consult.analysis.queries import text_questions
 from consult.consultations.models import Consultation
 from consult.consultations.queries import QuestionSpec, consultation_spec
@@ -216,7 +216,8 @@ def campaign_answers_pending(
     *, consultation: Consultation, question: QuestionSpec, now: datetime, rebuild: bool = False
 ) -> QuerySet[Answer]:
     """The answers a run would look at: those of submitted responses sent by ``now`` less
-    SETTLE, in no campaign yet (any, with ``rebuild``)."""
+    SETTLE, in no campaign yet (any, with ``rebuild``), leaving out those an analyst took
+    out of one."""
     answers = Answer.objects.filter(
         question_id=question.id,
         text__isnull=False,
@@ -224,6 +225,7 @@ def campaign_answers_pending(
         response__status=ResponseStatus.SUBMITTED,
         response__submitted_at__lte=now - SETTLE,
     ).exclude(text="")
+    answers = answers.filter(~Exists(CampaignRelease.objects.filter(answer=OuterRef("pk"))))
     if not rebuild:
         answers = answers.filter(~Exists(CampaignMember.objects.filter(answer=OuterRef("pk"))))
     return answers
@@ -283,7 +285,10 @@ def campaigns_detect(
                 campaign_pk, member_similarity = match
                 joined.append(
                     CampaignMember(
-                        answer_id=answer_id, campaign_id=campaign_pk, similarity=member_similarity
+                        answer_id=answer_id,
+                        campaign_id=campaign_pk,
+                        similarity=member_similarity,
+                        fingerprint=fingerprint.hex(),
                     )
                 )
                 continue
@@ -307,8 +312,13 @@ def campaigns_detect(
             )
             touched.add(campaign.pk)
             _bulk_create(
-                CampaignMember(answer_id=answer_id, campaign_id=campaign.pk, similarity=value)
-                for answer_id, value in members
+                CampaignMember(
+                    answer_id=answer_id,
+                    campaign_id=campaign.pk,
+                    similarity=value,
+                    fingerprint=fingerprint,
+                )
+                for answer_id, value, fingerprint in members
             )
             detected.campaigns_new += 1
             detected.members_new += len(members)
@@ -372,16 +382,18 @@ def _closest(
     return best
 
 
-def _campaigns_found(grouper: _Grouper, min_size: int) -> list[tuple[str, list[tuple[int, float]]]]:
+def _campaigns_found(
+    grouper: _Grouper, min_size: int
+) -> list[tuple[str, list[tuple[int, float, str]]]]:
     """Each new campaign's representative (its most common text, as first sent) and its
-    members with their exact similarity to it."""
+    members with their exact similarity to it and their variant's fingerprint."""
     groups = grouper.groups(min_size)
     wanted = [grouper.first_answer[number] for numbers in groups for number in numbers]
     texts: dict[int, str] = {}
     for start in range(0, len(wanted), 500):
         rows = Answer.objects.filter(pk__in=wanted[start : start + 500]).values_list("pk", "text")
         texts.update((pk, text or "") for pk, text in rows)
-    found: list[tuple[str, list[tuple[int, float]]]] = []
+    found: list[tuple[str, list[tuple[int, float, str]]]] = []
     member_of: dict[int, tuple[int, float]] = {}  # distinct text -> group, similarity
     for position, numbers in enumerate(groups):
         shingles = text_shingles(text_normalise(texts[grouper.first_answer[numbers[0]]]))
@@ -389,10 +401,13 @@ def _campaigns_found(grouper: _Grouper, min_size: int) -> list[tuple[str, list[t
             text_shingled = text_shingles(text_normalise(texts[grouper.first_answer[number]]))
             member_of[number] = (position, similarity(text_shingled, shingles))
         found.append((texts[grouper.first_answer[numbers[0]]], []))
+    fingerprints = {
+        number: fp.hex() for fp, number in grouper.distinct.items() if number in member_of
+    }
     for answer_id, number in zip(grouper.answers, grouper.answer_distinct, strict=True):
         if number in member_of:
             position, value = member_of[number]
-            found[position][1].append((answer_id, value))
+            found[position][1].append((answer_id, value, fingerprints[number]))
     return found
 
 

@@ -11,7 +11,7 @@ from django.db.models import Avg, Count, Max, Min
 
 from consult.audit import AppendOnlyModel, AppendOnlyQuerySet
 from consult.consultations.models import Consultation, Question
-from consult.responses.models import Answer
+from consult.responses.models import Answer, Response, ResponseStatus
 
 
 class Role(models.TextChoices):
@@ -126,12 +126,14 @@ class SubjectRequestRecord(AppendOnlyModel):
 
 class CampaignQuerySet(models.QuerySet["Campaign"]):
     def figures_refresh(self, *, now: datetime) -> None:
-        """Set the campaigns' figures from their members (one grouped query); a campaign
-        left with no member is deleted."""
+        """Set the campaigns' figures from their members whose responses count (sent, not
+        withdrawn): two grouped queries. A campaign left with no such member is deleted."""
+        counted = CampaignMember.objects.filter(
+            campaign__in=self, answer__response__status=ResponseStatus.SUBMITTED
+        )
         figures = {
             row["campaign"]: row
-            for row in CampaignMember.objects.filter(campaign__in=self)
-            .values("campaign")
+            for row in counted.values("campaign")
             .annotate(
                 size=Count("pk"),
                 first=Min("answer__response__submitted_at"),
@@ -141,8 +143,13 @@ class CampaignQuerySet(models.QuerySet["Campaign"]):
             )
             .order_by()
         }
+        first_sent = (
+            counted.filter(campaign=models.OuterRef("pk"))
+            .order_by("answer__response__submitted_at", "answer__response_id")
+            .values("answer__response_id")[:1]
+        )
         campaigns, emptied = [], []
-        for campaign in self.order_by("pk"):
+        for campaign in self.annotate(first_sent=models.Subquery(first_sent)).order_by("pk"):
             row = figures.get(campaign.pk)
             if row is None:
                 emptied.append(campaign.pk)
@@ -152,6 +159,7 @@ class CampaignQuerySet(models.QuerySet["Campaign"]):
             # The mean of equal floats can land a rounding below them.
             campaign.similarity_min = row["low"]
             campaign.similarity_mean = min(max(row["mean"], row["low"]), 1.0)
+            campaign.kept_response_id = campaign.first_sent  # type: ignore[attr-defined]
             campaign.updated_at = now
             campaigns.append(campaign)
         fields = [
@@ -160,6 +168,7 @@ class CampaignQuerySet(models.QuerySet["Campaign"]):
             "last_submitted_at",
             "similarity_mean",
             "similarity_min",
+            "kept_response",
             "updated_at",
         ]
         self.model.objects.bulk_update(campaigns, fields, batch_size=500)
@@ -189,7 +198,27 @@ class Campaign(models.Model):
     last_submitted_at = models.DateTimeField(null=True, blank=True)
     similarity_mean = models.FloatField(default=1.0)
     similarity_min = models.FloatField(default=1.0)
-    confirmed = models.BooleanField(default=False, help_text="An analyst checked it")
+    confirmed = models.BooleanField(
+        default=False,
+        help_text="An analyst checked it: only confirmed campaigns change the results views",
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    kept_response = models.ForeignKey(
+        Response,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="The response that stands for the campaign when campaigns are counted "
+        "once: its first member sent",
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -206,6 +235,11 @@ class Campaign(models.Model):
                 & models.Q(similarity_min__lte=models.F("similarity_mean"))
                 & models.Q(similarity_mean__lte=1),
                 name="campaign_similarity_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(confirmed=False)
+                | models.Q(confirmed_by__isnull=False, confirmed_at__isnull=False),
+                name="campaign_confirmed_by_whom",
             ),
             models.CheckConstraint(
                 condition=models.Q(first_submitted_at__lte=models.F("last_submitted_at"))
@@ -226,6 +260,9 @@ class CampaignMember(models.Model):
     similarity = models.FloatField(
         help_text="Jaccard similarity of its word 3-grams to the representative's, 0 to 1"
     )
+    fingerprint = models.CharField(
+        max_length=32, help_text="BLAKE2b of the answer's normalised text (hex): its variant"
+    )
 
     class Meta:
         constraints = [
@@ -234,9 +271,25 @@ class CampaignMember(models.Model):
                 name="campaign_member_similarity_range",
             ),
         ]
+        indexes = [models.Index(fields=["campaign", "fingerprint"])]
 
     def __str__(self) -> str:
         return f"{self.answer_id} in {self.campaign_id}"
+
+
+class CampaignRelease(models.Model):
+    """An answer an analyst took out of a campaign: detection leaves it out from then on,
+    rebuilds included, so their judgement is not undone by the next run."""
+
+    answer = models.OneToOneField(Answer, on_delete=models.CASCADE, related_name="campaign_release")
+    campaign_name = models.CharField(max_length=100, help_text="The campaign it was taken from")
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.answer_id} taken out of {self.campaign_name}"
 
 
 class CampaignScan(models.Model):

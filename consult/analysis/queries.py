@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -26,11 +27,12 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    TextChoices,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 
-from consult.analysis.models import AnswerTheme, Theme
+from consult.analysis.models import AnswerTheme, Campaign, CampaignMember, Theme
 from consult.consultations.models import (
     CHOICE_TYPES,
     Consultation,
@@ -57,17 +59,37 @@ POSTGRES_TEXT_VECTOR = "to_tsvector('simple', regexp_replace({column}, '\\W+', '
 TEXT_TYPES = {QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT}
 
 
+class CampaignCounting(TextChoices):
+    """How the responses in confirmed campaigns count (``consult.analysis.campaigns``): a
+    response is in a campaign when one of its answers is."""
+
+    ALL = "all", "All responses"
+    ONCE = "once", "Campaigns counted once"
+    EXCLUDED = "excluded", "Campaigns excluded"
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which submitted responses a view counts: answers (OR within a question, AND across
-    questions) and a submission date range in UK time, both ends included."""
+    questions), a submission date range in UK time, both ends included, and how responses
+    in confirmed campaigns count."""
 
     answers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     submitted_from: date | None = None
     submitted_to: date | None = None
+    campaigns: CampaignCounting = CampaignCounting.ALL
 
     def __bool__(self) -> bool:
-        return bool(self.answers or self.submitted_from or self.submitted_to)
+        return bool(
+            self.answers
+            or self.submitted_from
+            or self.submitted_to
+            or self.campaigns != CampaignCounting.ALL
+        )
+
+    def every_campaign_response(self) -> Filters:
+        """The same filters, with campaigns' responses all counted."""
+        return replace(self, campaigns=CampaignCounting.ALL)
 
 
 def responses_filtered(
@@ -112,7 +134,26 @@ def filtered_condition(
             response=OuterRef(response_id), question_id=question.id, option_id__in=option_ids
         )
         condition &= Q(Exists(chosen))
+    if filters.campaigns != CampaignCounting.ALL:
+        left_out = campaign_responses_left_out(consultation=consultation, how=filters.campaigns)
+        condition &= ~Q(**{f"{response_id}__in": left_out})
     return condition
+
+
+def campaign_responses_left_out(
+    *, consultation: Consultation, how: CampaignCounting
+) -> QuerySet[CampaignMember, Any]:
+    """The ids of the responses that do not count when confirmed campaigns are counted
+    once (all of their responses but the one standing for each) or excluded (all)."""
+    members = CampaignMember.objects.filter(
+        campaign__consultation=consultation, campaign__confirmed=True
+    )
+    if how == CampaignCounting.ONCE:
+        standing = Campaign.objects.filter(
+            consultation=consultation, confirmed=True, kept_response__isnull=False
+        )
+        members = members.exclude(answer__response_id__in=standing.values("kept_response_id"))
+    return members.values("answer__response_id")
 
 
 @dataclass(frozen=True)
@@ -187,6 +228,29 @@ class Counts:
     answered: Mapping[int, int]  # question id -> responses that answered it
     per_day: tuple[tuple[date, int], ...]
 
+    def minus(self, part: Counts) -> Counts:
+        """These counts without those of ``part``, a subset of the same responses."""
+        chosen: dict[int, dict[int, int]] = defaultdict(dict)
+        for question_id, by_option in self.chosen.items():
+            taken = part.chosen.get(question_id, {})
+            for option_id, n in by_option.items():
+                if n - taken.get(option_id, 0):
+                    chosen[question_id][option_id] = n - taken.get(option_id, 0)
+        answered = {
+            question_id: n - part.answered.get(question_id, 0)
+            for question_id, n in self.answered.items()
+            if n - part.answered.get(question_id, 0)
+        }
+        days_taken = dict(part.per_day)
+        per_day = tuple(
+            (day, n - days_taken.get(day, 0))
+            for day, n in self.per_day
+            if n - days_taken.get(day, 0)
+        )
+        return Counts(
+            total=self.total - part.total, chosen=chosen, answered=answered, per_day=per_day
+        )
+
 
 def counts(
     *,
@@ -198,10 +262,37 @@ def counts(
 ) -> Counts:
     """Unfiltered, from the running counts (a few hundred rows, 3 queries); filtered, by
     grouping the chosen responses' answers (of ``questions`` if given): at most 4 queries,
-    one fewer without ``per_day``."""
+    one fewer without ``per_day``.
+
+    With campaigns counted once or excluded, the responses left out are counted and taken
+    away: they are a minority, so grouping them is quicker than grouping the rest, and
+    without other filters the rest come from the running counts."""
+    if filters.campaigns != CampaignCounting.ALL:
+        every = filters.every_campaign_response()
+        left_out = responses_filtered(consultation=consultation, spec=spec, filters=every).filter(
+            pk__in=campaign_responses_left_out(consultation=consultation, how=filters.campaigns)
+        )
+        whole = counts(
+            consultation=consultation,
+            spec=spec,
+            filters=every,
+            questions=questions,
+            per_day=per_day,
+        )
+        return whole.minus(_counts_grouped(left_out, spec, questions=questions, per_day=per_day))
     if not filters:
         return _counts_tallied(consultation)
     responses = responses_filtered(consultation=consultation, spec=spec, filters=filters)
+    return _counts_grouped(responses, spec, questions=questions, per_day=per_day)
+
+
+def _counts_grouped(
+    responses: QuerySet[Response],
+    spec: ConsultationSpec,
+    *,
+    questions: Iterable[QuestionSpec] | None,
+    per_day: bool,
+) -> Counts:
     # From the chosen responses to their answers, by the index that starts with the
     # response. Not narrowed to ``questions`` in SQL: the planner would then start from
     # every answer to those questions instead, far slower; the few groups are cut here.

@@ -1,10 +1,12 @@
-"""Writes for the workspace: analyst accounts, themes, coding and data subject requests."""
+"""Writes for the workspace: analyst accounts, themes, coding, campaigns and data subject
+requests."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
+from collections.abc import Collection
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -12,11 +14,14 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Count, FloatField, Min, Value, When
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from consult.analysis.campaigns import similarity, text_normalise, text_shingles
 from consult.analysis.models import (
     AnswerTheme,
     Campaign,
+    CampaignRelease,
     CodingAction,
     CodingEvent,
     Role,
@@ -185,3 +190,147 @@ def response_erase(*, response: Response, user: User, case: str, now: datetime) 
         )
         response.delete()  # its answers, their themes, coding log, campaign memberships...
         Campaign.objects.filter(pk__in=campaigns).figures_refresh(now=now)  # empty ones go
+
+
+# Campaigns: what analysts decide about those that detection found.
+
+
+class CampaignChangeError(Exception):
+    """A split or removal that cannot be done; the message says why and what to do."""
+
+
+def campaign_confirm(
+    *, campaign: Campaign, user: User, now: datetime, confirmed: bool = True
+) -> None:
+    """Mark the campaign as checked by an analyst (or no longer): only confirmed campaigns
+    change the results views when campaigns are counted once or excluded."""
+    campaign.confirmed = confirmed
+    campaign.confirmed_by = user if confirmed else None
+    campaign.confirmed_at = now if confirmed else None
+    campaign.updated_at = now
+    campaign.save(update_fields=["confirmed", "confirmed_by", "confirmed_at", "updated_at"])
+
+
+def campaign_rename(*, campaign: Campaign, name: str, now: datetime) -> None:
+    campaign.name = name
+    campaign.updated_at = now
+    campaign.save(update_fields=["name", "updated_at"])
+
+
+def campaign_split(
+    *, campaign: Campaign, fingerprints: Collection[str], name: str, now: datetime
+) -> Campaign:
+    """Move the members whose text is one of the variants ``fingerprints`` into a new,
+    unconfirmed campaign called ``name``. Each campaign's representative becomes its most
+    common variant, and its members' similarity is measured again against it."""
+    moved = campaign.members.filter(fingerprint__in=fingerprints)
+    with transaction.atomic():
+        _campaign_variants_check(campaign, fingerprints)
+        new = Campaign.objects.create(
+            consultation_id=campaign.consultation_id,
+            question_id=campaign.question_id,
+            name=name,
+            representative="",
+            fingerprint=f"split-{campaign.pk}-{now.timestamp()}",  # until its text is chosen
+            created_at=now,
+            updated_at=now,
+        )
+        moved.update(campaign=new)
+        for changed in (campaign, new):
+            _campaign_representative_set(changed)
+        Campaign.objects.filter(pk__in=[campaign.pk, new.pk]).figures_refresh(now=now)
+    new.refresh_from_db()
+    return new
+
+
+def campaign_release(
+    *, campaign: Campaign, fingerprints: Collection[str], user: User, now: datetime
+) -> int:
+    """Take the members whose text is one of the variants ``fingerprints`` out of the
+    campaign, for good: detection leaves those answers alone from then on. A campaign left
+    with no member is deleted. Returns how many answers were taken out."""
+    taken = campaign.members.filter(fingerprint__in=fingerprints)
+    with transaction.atomic():
+        answer_ids = list(taken.values_list("answer_id", flat=True))
+        CampaignRelease.objects.bulk_create(
+            (
+                CampaignRelease(
+                    answer_id=answer_id,
+                    campaign_name=campaign.name,
+                    released_by=user,
+                    released_at=now,
+                )
+                for answer_id in answer_ids
+            ),
+            batch_size=2000,
+        )
+        taken.delete()
+        if campaign.members.exists():
+            _campaign_representative_set(campaign)
+        Campaign.objects.filter(pk=campaign.pk).figures_refresh(now=now)
+    return len(answer_ids)
+
+
+def _campaign_variants_check(campaign: Campaign, fingerprints: Collection[str]) -> None:
+    chosen = set(fingerprints)
+    present = set(
+        campaign.members.filter(fingerprint__in=chosen).values_list("fingerprint", flat=True)
+    )
+    if not chosen or present != chosen:
+        raise CampaignChangeError("Select the versions of the text to move, from this campaign")
+    if not campaign.members.exclude(fingerprint__in=chosen).exists():
+        raise CampaignChangeError(
+            "Leave at least one version of the text in this campaign; to take every answer "
+            "out, use ‘Not a campaign’"
+        )
+
+
+def _campaign_representative_set(campaign: Campaign) -> None:
+    """Make the campaign's most common variant its representative (ties: the one sent
+    first) and measure every variant's similarity to it again: one UPDATE per 500
+    variants."""
+    variants = list(
+        campaign.members.values("fingerprint")
+        .annotate(n=Count("pk"), first=Min("answer_id"))
+        .order_by("-n", "first")
+        .values_list("fingerprint", "first")
+    )
+    texts = dict(
+        Answer.objects.filter(pk__in=[first for _, first in variants]).values_list("pk", "text")
+    )
+    fingerprint, first = variants[0]
+    representative = texts[first] or ""
+    if campaign.fingerprint != fingerprint:
+        clash = Campaign.objects.filter(question_id=campaign.question_id, fingerprint=fingerprint)
+        if clash.exclude(pk=campaign.pk).exists():
+            raise CampaignChangeError(
+                "Another campaign already stands for the most common of those texts; move "
+                "other versions instead"
+            )
+        campaign.representative, campaign.fingerprint = representative, fingerprint
+        campaign.save(update_fields=["representative", "fingerprint"])
+    shingles = text_shingles(text_normalise(representative))
+    for start in range(0, len(variants), 500):
+        batch = variants[start : start + 500]
+        campaign.members.filter(fingerprint__in=[f for f, _ in batch]).update(
+            similarity=Case(
+                *(
+                    When(
+                        fingerprint=f,
+                        then=Value(
+                            similarity(text_shingles(text_normalise(texts[a] or "")), shingles)
+                        ),
+                    )
+                    for f, a in batch
+                ),
+                output_field=FloatField(),
+            )
+        )
+
+
+def campaigns_after_withdrawal(
+    sender: object, *, response: Response, now: datetime, **kwargs: object
+) -> None:
+    """A withdrawn response no longer counts: its campaigns' figures are set again (a
+    receiver of ``response_withdrawn``)."""
+    Campaign.objects.filter(members__answer__response=response).distinct().figures_refresh(now=now)

@@ -31,6 +31,7 @@ from consult.responses.models import (
     ResponseStatus,
 )
 from consult.responses.queries import PERSONAL_FIELDS, RECEIPT_SALT, response_answer_map
+from consult.responses.signals import response_withdrawn
 
 logger = logging.getLogger(__name__)
 LONDON = ZoneInfo(settings.TIME_ZONE)
@@ -237,6 +238,7 @@ def response_withdraw(*, response: Response, now: datetime) -> bool:
         )
         if withdrawn:
             tallies_add(responses=this, sign=-1)
+            response_withdrawn.send(sender=Response, response=response, now=now)
     response.refresh_from_db(fields=["status", "withdrawn_at", "updated_at"])
     return bool(withdrawn)
 

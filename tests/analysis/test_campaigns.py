@@ -19,7 +19,7 @@ from consult.analysis.campaigns import (
     text_normalise,
 )
 from consult.analysis.models import Campaign, CampaignMember, Role
-from consult.analysis.services import response_erase
+from consult.analysis.services import campaign_confirm, campaign_rename, response_erase
 from consult.consultations.queries import consultation_spec
 from consult.responses import services
 from consult.responses.models import Answer, ResponseStatus
@@ -160,7 +160,9 @@ def test_only_sent_answers_to_the_same_question_are_grouped(consultation):
     ]
 
 
-def test_an_incremental_run_adds_new_members_and_campaigns_and_leaves_the_rest(consultation):
+def test_an_incremental_run_adds_new_members_and_campaigns_and_leaves_the_rest(
+    consultation, analyst
+):
     generated(consultation, count=240, seed=5)
     consultation_campaigns_detect(consultation=consultation, now=LATER)
     before = {c.pk: c for c in Campaign.objects.all()}
@@ -169,8 +171,8 @@ def test_an_incremental_run_adds_new_members_and_campaigns_and_leaves_the_rest(c
         for campaign in Campaign.objects.filter(question__key=QUESTION)
         if campaign_of(campaign.representative) == 1
     ]
-    police.name, police.confirmed = "Police tools", True
-    police.save(update_fields=["name", "confirmed"])
+    campaign_rename(campaign=police, name="Police tools", now=LATER)
+    campaign_confirm(campaign=police, user=analyst, now=LATER)
 
     sent = LATER + timedelta(minutes=1)
     joining = [
