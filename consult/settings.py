@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "crispy_forms",
     "crispy_forms_gds",
+    "django_tasks",
+    "django_tasks_db",
     "consult.consultations",
     "consult.responses",
     "consult.analysis",
@@ -190,6 +192,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="consultations@localh
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
+
+# Long work asked for from the workspace (theme suggestions) is queued in the database and
+# run by a worker process: `manage.py db_worker` (docs/architecture.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 SERVICE_NAME = env.str("SERVICE_NAME", default="Have your say: parliamentary consultations")
 OTP_TOTP_ISSUER = SERVICE_NAME  # the name authenticator apps show beside the code

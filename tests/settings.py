@@ -38,3 +38,7 @@ FASTEST_HUMAN_SECONDS = 0
 # Every test client shares one address; the limits are tested on their own.
 RESPONSE_STARTS_PER_HOUR = 1_000_000
 RESPONSE_SUBMISSIONS_PER_HOUR = 1_000_000
+
+# Tasks run at once, inside the request or command that enqueues them; the database
+# backend and its worker are tested on their own (tests/analysis/test_theme_suggestions.py).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -1,5 +1,5 @@
-"""Forms of the workspace: sign in, filters, cross-tab choice, themes, coding and data
-subject requests."""
+"""Forms of the workspace: sign in, filters, cross-tab choice, themes, coding, theme
+suggestions and data subject requests."""
 
 from __future__ import annotations
 
@@ -12,8 +12,14 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import QueryDict
 from django_otp import match_token, user_has_device
 
-from consult.analysis.models import Theme
+from consult.analysis.models import (
+    SuggestionRun,
+    SuggestionStatus,
+    Theme,
+    ThemeSuggestion,
+)
 from consult.analysis.queries import Filters
+from consult.analysis.themes import DEFAULT_THEMES, MAX_THEMES, MIN_THEMES
 from consult.consultations.models import Profile
 from consult.consultations.queries import ConsultationSpec, QuestionSpec
 from consult.forms import GovukForm
@@ -228,3 +234,59 @@ class ErasureForm(SubjectRequestForm):
 
     def layout_fields(self) -> list[Any]:
         return [*super().layout_fields(), Field.checkboxes("confirm", legend_size=Size.SMALL)]
+
+
+class SuggestionsRequestForm(forms.Form):
+    """How many themes to suggest (drawn by hand in the suggestions page)."""
+
+    themes = forms.IntegerField(
+        min_value=MIN_THEMES,
+        max_value=MAX_THEMES,
+        initial=DEFAULT_THEMES,
+        error_messages={
+            "required": "Enter how many themes to suggest",
+            "invalid": "Enter how many themes to suggest as a whole number, like 8",
+            "min_value": f"Ask for {MIN_THEMES} themes or more",
+            "max_value": f"Ask for {MAX_THEMES} themes or fewer",
+        },
+    )
+
+
+class SuggestionRenameForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        error_messages={
+            "required": "Enter a name for the suggested theme",
+            "max_length": "The name must be 100 characters or fewer",
+        },
+    )
+
+
+class SuggestionMergeForm(forms.Form):
+    """Two or more pending suggestions of the run shown, and the merged theme's name."""
+
+    suggestions = forms.ModelMultipleChoiceField(
+        queryset=ThemeSuggestion.objects.none(),
+        error_messages={
+            "required": "Select two or more suggestions to merge",
+            "invalid_choice": "Select suggestions that are still waiting for a decision",
+            "invalid_pk_value": "Select suggestions that are still waiting for a decision",
+        },
+    )
+    name = forms.CharField(
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "The name must be 100 characters or fewer"},
+    )
+
+    def __init__(self, *args: Any, run: SuggestionRun | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["suggestions"].queryset = ThemeSuggestion.objects.filter(  # type: ignore[attr-defined]
+            run=run, status=SuggestionStatus.PENDING
+        )
+
+    def clean_suggestions(self) -> Any:
+        chosen = self.cleaned_data["suggestions"]
+        if len(chosen) < 2:
+            raise forms.ValidationError("Select two or more suggestions to merge")
+        return chosen

@@ -49,10 +49,28 @@ class AnswerTheme(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     coded_at = models.DateTimeField()
+    suggested = models.BooleanField(
+        default=False, help_text="Assigned by accepting a theme suggestion, not by hand"
+    )
+    reviewed = models.BooleanField(
+        default=True, help_text="False until an analyst saves the answer's themes"
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["answer", "theme"], name="answer_theme_once"),
+            # Only a suggested assignment can wait for review: one made by hand is reviewed.
+            models.CheckConstraint(
+                condition=models.Q(reviewed=True) | models.Q(suggested=True),
+                name="answer_theme_unreviewed_is_suggested",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["theme"],
+                condition=models.Q(reviewed=False),
+                name="answer_theme_unreviewed",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -62,6 +80,8 @@ class AnswerTheme(models.Model):
 class CodingAction(models.TextChoices):
     ADDED = "added", "Added"
     REMOVED = "removed", "Removed"
+    SUGGESTED = "suggested", "Added by accepting a suggestion"
+    REVIEWED = "reviewed", "Kept a suggested theme"
 
 
 class CodingEvent(models.Model):
@@ -306,3 +326,158 @@ class CampaignScan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id} checked until {self.checked_until}"
+
+
+# Theme suggestions ----------------------------------------------------------------------
+
+
+class SuggestionRunStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_RUN = (SuggestionRunStatus.QUEUED, SuggestionRunStatus.RUNNING)
+
+
+class SuggestionRun(models.Model):
+    """One run of theme suggestion over an open question's answers
+    (``consult.analysis.themes``): asked for from the workspace (then run by the task
+    worker) or by ``manage.py suggest_themes``. ``done`` of ``total`` answers is its
+    progress, written as it goes so the page can show it."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    themes = models.PositiveSmallIntegerField(help_text="How many themes were asked for")
+    status = models.CharField(
+        max_length=10, choices=SuggestionRunStatus.choices, default=SuggestionRunStatus.QUEUED
+    )
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    excluded = models.PositiveIntegerField(
+        default=0, help_text="Answers left out because they belong to a campaign"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="Empty when run by the suggest_themes command",
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(help_text="Last change of status or progress")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            # One run at a time per question: a second would only repeat the first.
+            models.UniqueConstraint(
+                fields=["question"],
+                condition=models.Q(status__in=ACTIVE_RUN),
+                name="suggestion_run_one_active",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(done__lte=models.F("total")), name="suggestion_run_done_le_total"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(themes__gte=2, themes__lte=30),
+                name="suggestion_run_themes_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ACTIVE_RUN, finished_at__isnull=True)
+                | models.Q(
+                    status__in=[SuggestionRunStatus.DONE, SuggestionRunStatus.FAILED],
+                    finished_at__isnull=False,
+                ),
+                name="suggestion_run_finished_when_over",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id} {self.status} {self.done}/{self.total}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_RUN
+
+
+class SuggestionStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a decision"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    MERGED = "merged", "Merged"
+
+
+class ThemeSuggestion(models.Model):
+    """A theme the engine suggests: its top terms and a name made from them. It changes
+    nothing until an analyst accepts it (then it is a codebook ``Theme``), merges it
+    into another suggestion or rejects it."""
+
+    run = models.ForeignKey(SuggestionRun, on_delete=models.CASCADE, related_name="suggestions")
+    number = models.PositiveSmallIntegerField(help_text="The engine's component, from 0")
+    name = models.CharField(max_length=100)
+    terms = models.JSONField(help_text="Top terms, strongest first")
+    status = models.CharField(
+        max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.PENDING
+    )
+    theme = models.ForeignKey(
+        Theme, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="merged"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="suggestion_number_once"),
+            models.CheckConstraint(
+                condition=models.Q(theme__isnull=True) | models.Q(status=SuggestionStatus.ACCEPTED),
+                name="suggestion_theme_only_if_accepted",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=SuggestionStatus.MERGED, merged_into__isnull=False)
+                | (~models.Q(status=SuggestionStatus.MERGED) & models.Q(merged_into__isnull=True)),
+                name="suggestion_merged_into_when_merged",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=SuggestionStatus.PENDING, decided_at__isnull=True)
+                | (~models.Q(status=SuggestionStatus.PENDING) & models.Q(decided_at__isnull=False)),
+                name="suggestion_decided_unless_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SuggestedAnswer(models.Model):
+    """An answer whose strongest theme is the suggestion's; ``weight`` is that theme's
+    share of the answer's theme weights (0 to 1). The strongest few are its quotes."""
+
+    suggestion = models.ForeignKey(
+        ThemeSuggestion, on_delete=models.CASCADE, related_name="answers"
+    )
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="+")
+    weight = models.FloatField()
+    quote = models.BooleanField(default=False, help_text="Shown as a representative quote")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["suggestion", "answer"], name="suggested_answer_once"),
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=0, weight__lte=1),
+                name="suggested_answer_weight_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.answer_id} in {self.suggestion_id}"

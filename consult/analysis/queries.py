@@ -32,7 +32,16 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 
-from consult.analysis.models import AnswerTheme, Campaign, CampaignMember, Theme
+from consult.analysis.models import (
+    AnswerTheme,
+    Campaign,
+    CampaignMember,
+    SuggestedAnswer,
+    SuggestionRun,
+    SuggestionRunStatus,
+    Theme,
+    ThemeSuggestion,
+)
 from consult.consultations.models import (
     CHOICE_TYPES,
     Consultation,
@@ -605,8 +614,10 @@ def text_answers(
     filters: Filters,
     search: str = "",
     theme: Theme | None = None,
+    unreviewed: bool = False,
 ) -> QuerySet[Answer]:
-    """Answers to an open question, newest first, narrowed by filters, words and theme."""
+    """Answers to an open question, newest first, narrowed by filters, words and theme
+    (only those given it by a suggestion and not yet reviewed, if ``unreviewed``)."""
     answers = answers_filtered(consultation=consultation, spec=spec, filters=filters).filter(
         question_id=question.id
     )
@@ -614,7 +625,10 @@ def text_answers(
     if terms:
         answers = answers.filter(_matches(terms))
     if theme is not None:
-        answers = answers.filter(themes__theme=theme)
+        condition = {"theme": theme} | ({"reviewed": False} if unreviewed else {})
+        answers = answers.filter(
+            Exists(AnswerTheme.objects.filter(answer=OuterRef("pk"), **condition))
+        )
     return answers.select_related("response").order_by("-response__submitted_at", "-pk")
 
 
@@ -637,9 +651,22 @@ def _matches(terms: list[str]) -> Q:
 def theme_counts(*, question: QuestionSpec, answers: QuerySet[Answer]) -> list[tuple[Theme, int]]:
     """The question's codebook with how many of ``answers`` carry each theme (one query)."""
     themes = Theme.objects.filter(question_id=question.id).annotate(
-        n=Count("assignments", filter=Q(assignments__answer__in=answers.values("pk")))
+        n=Count("assignments", filter=Q(assignments__answer__in=answers.values("pk"))),
+        unreviewed=Count(
+            "assignments",
+            filter=Q(assignments__answer__in=answers.values("pk"), assignments__reviewed=False),
+        ),
     )
     return [(theme, theme.n) for theme in themes]
+
+
+def answer_themes_unreviewed(answers: Iterable[Answer]) -> dict[int, set[int]]:
+    """Suggested theme ids not yet reviewed, by answer id, for one page (one query)."""
+    themes: dict[int, set[int]] = defaultdict(set)
+    rows = AnswerTheme.objects.filter(answer__in=list(answers), reviewed=False)
+    for answer_id, theme_id in rows.values_list("answer_id", "theme_id"):
+        themes[answer_id].add(theme_id)
+    return themes
 
 
 def answer_themes(answers: Iterable[Answer]) -> dict[int, set[int]]:
@@ -766,3 +793,83 @@ def downloads_since(response: Response) -> QuerySet[DownloadRecord]:
     may be in them (personal details only in the full variant)."""
     since = response.submitted_at or response.started_at
     return DownloadRecord.objects.filter(consultation=response.consultation_id, at__gte=since)
+
+
+# Theme suggestions ----------------------------------------------------------------------
+
+QUEUED_TOO_LONG = timedelta(minutes=2)  # a worker picks a task up within seconds
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggestion as the page shows it: its size and quotes, and what was merged in."""
+
+    suggestion: ThemeSuggestion
+    size: int
+    quotes: list[Answer]
+    merged: list[ThemeSuggestion]
+
+
+def suggestion_run_latest(question: QuestionSpec) -> SuggestionRun | None:
+    return SuggestionRun.objects.filter(question_id=question.id).first()
+
+
+def suggestion_run_shown(question: QuestionSpec) -> SuggestionRun | None:
+    """The latest run that finished with suggestions: the one whose suggestions show."""
+    return SuggestionRun.objects.filter(
+        question_id=question.id, status=SuggestionRunStatus.DONE
+    ).first()
+
+
+def suggestions(run: SuggestionRun, *, quotes: int = 3) -> list[Suggestion]:
+    """The run's suggestions with their sizes and strongest quotes, largest first; those
+    merged into another are listed under it (three queries)."""
+    rows = list(
+        ThemeSuggestion.objects.filter(run=run)
+        .select_related("theme")
+        .annotate(size=Count("answers"))
+        .order_by("-size", "number")
+    )
+    quoted: dict[int, list[Answer]] = defaultdict(list)
+    for quote in (
+        SuggestedAnswer.objects.filter(suggestion__run=run, quote=True)
+        .select_related("answer__response")
+        .order_by("-weight", "answer_id")
+    ):
+        if len(quoted[quote.suggestion_id]) < quotes:
+            quoted[quote.suggestion_id].append(quote.answer)
+    merged: dict[int, list[ThemeSuggestion]] = defaultdict(list)
+    for row in rows:
+        if row.merged_into_id is not None:
+            merged[row.merged_into_id].append(row)
+    return [
+        Suggestion(row, row.size, quoted[row.pk], merged[row.pk])
+        for row in rows
+        if row.merged_into_id is None
+    ]
+
+
+def suggestion_progress(run: SuggestionRun, *, now: datetime) -> dict[str, object]:
+    """What the page and its progress endpoint say about a run."""
+    at = run.updated_at.astimezone(LONDON).strftime("%H:%M")
+    if run.status == SuggestionRunStatus.QUEUED:
+        text = "Waiting for the task worker to start the run."
+        if now - run.requested_at > QUEUED_TOO_LONG:
+            text += " If it does not start soon, check that the task worker is running."
+    elif run.status == SuggestionRunStatus.RUNNING:
+        text = (
+            f"Finding themes: {run.done:,} of {run.total:,} answers."
+            if run.done
+            else "Learning themes from the answers."
+        )
+    elif run.status == SuggestionRunStatus.DONE:
+        text = f"Done at {at}: themes suggested from {run.total:,} answers."
+    else:
+        text = f"The run failed at {at}. {run.error}"
+    return {
+        "status": run.status,
+        "active": run.active,
+        "done": run.done,
+        "total": run.total,
+        "text": text,
+    }

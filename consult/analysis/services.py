@@ -1,13 +1,14 @@
-"""Writes for the workspace: analyst accounts, themes, coding, campaigns and data subject
-requests."""
+"""Writes for the workspace: analyst accounts, themes, coding, campaigns, theme
+suggestions and data subject requests."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from itertools import zip_longest
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
@@ -19,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from consult.analysis.campaigns import similarity, text_normalise, text_shingles
 from consult.analysis.models import (
+    ACTIVE_RUN,
     AnswerTheme,
     Campaign,
     CampaignRelease,
@@ -27,9 +29,16 @@ from consult.analysis.models import (
     Role,
     SubjectRequestAction,
     SubjectRequestRecord,
+    SuggestedAnswer,
+    SuggestionRun,
+    SuggestionRunStatus,
+    SuggestionStatus,
     Theme,
+    ThemeSuggestion,
 )
 from consult.analysis.queries import subject_access_document
+from consult.analysis.tasks import theme_suggestions_run
+from consult.analysis.themes import TERMS
 from consult.consultations.models import Question
 from consult.consultations.queries import ConsultationSpec
 from consult.responses.models import Answer, Response
@@ -83,6 +92,10 @@ def answer_themes_set(*, answer: Answer, themes: list[Theme], user: User, now: d
         wanted = {theme.pk for theme in themes}
         added, removed = wanted - current, current - wanted
         AnswerTheme.objects.filter(answer=answer, theme_id__in=removed).delete()
+        # Saving the answer's themes is the analyst's review of any suggested ones kept.
+        unreviewed = AnswerTheme.objects.filter(answer=answer, reviewed=False)
+        reviewed = sorted(unreviewed.values_list("theme_id", flat=True))
+        unreviewed.update(reviewed=True)
         AnswerTheme.objects.bulk_create(
             AnswerTheme(answer=answer, theme_id=pk, coded_by=user, coded_at=now) for pk in added
         )
@@ -99,6 +112,12 @@ def answer_themes_set(*, answer: Answer, themes: list[Theme], user: User, now: d
                         answer=answer, theme_id=pk, action=CodingAction.REMOVED, user=user, at=now
                     )
                     for pk in sorted(removed)
+                ),
+                *(
+                    CodingEvent(
+                        answer=answer, theme_id=pk, action=CodingAction.REVIEWED, user=user, at=now
+                    )
+                    for pk in reviewed
                 ),
             ]
         )
@@ -334,3 +353,176 @@ def campaigns_after_withdrawal(
     """A withdrawn response no longer counts: its campaigns' figures are set again (a
     receiver of ``response_withdrawn``)."""
     Campaign.objects.filter(members__answer__response=response).distinct().figures_refresh(now=now)
+
+
+# Theme suggestions ----------------------------------------------------------------------
+
+# A run that has not moved for this long lost its worker (stopped or restarted mid-run):
+# it is marked failed when someone asks for a new one. Progress is written every few
+# seconds while a run reads answers.
+STALE_RUN = timedelta(minutes=30)
+
+
+class SuggestionRunActiveError(Exception):
+    """A run for the question is already waiting or running."""
+
+
+class SuggestionDecidedError(Exception):
+    """The suggestion was already accepted, merged or rejected."""
+
+
+def suggestion_run_create(
+    *, question: Question, themes: int, user: User | None, now: datetime
+) -> SuggestionRun:
+    """A queued run of theme suggestion for the question (``suggestion_run_request``
+    hands it to the task worker; ``suggest_themes`` runs it at once).
+
+    Raises ``SuggestionRunActiveError`` while another run for the question is active.
+    """
+    with transaction.atomic():
+        SuggestionRun.objects.filter(
+            question=question, status__in=ACTIVE_RUN, updated_at__lt=now - STALE_RUN
+        ).update(
+            status=SuggestionRunStatus.FAILED,
+            error="The run stopped without finishing (its worker was stopped or restarted).",
+            finished_at=now,
+            updated_at=now,
+        )
+        try:
+            with transaction.atomic():
+                return SuggestionRun.objects.create(
+                    question=question,
+                    themes=themes,
+                    requested_by=user,
+                    requested_at=now,
+                    updated_at=now,
+                )
+        except IntegrityError as error:
+            raise SuggestionRunActiveError(question.key) from error
+
+
+def suggestion_run_request(
+    *, question: Question, themes: int, user: User | None, now: datetime
+) -> SuggestionRun:
+    """Queue a run of theme suggestion for the question, for the task worker to run.
+
+    Raises ``SuggestionRunActiveError`` while another run for the question is active.
+    """
+    with transaction.atomic():
+        run = suggestion_run_create(question=question, themes=themes, user=user, now=now)
+        # In the same transaction: with the database backend the task row commits with
+        # the run or not at all, so no run waits for a task that was never queued.
+        theme_suggestions_run.enqueue(run.pk)
+    return run
+
+
+def _pending(suggestion: ThemeSuggestion) -> None:
+    if suggestion.status != SuggestionStatus.PENDING:
+        raise SuggestionDecidedError(suggestion.name)
+
+
+def suggestion_accept(
+    *, suggestion: ThemeSuggestion, user: User, now: datetime, description: str = ""
+) -> Theme:
+    """Make the suggestion a codebook theme under its (possibly renamed) name and give
+    it to its answers, marked suggested and not yet reviewed, with a coding event each.
+
+    Raises ``ThemeExistsError`` if the codebook has a theme of that name and
+    ``SuggestionDecidedError`` if the suggestion is no longer pending; nothing changes.
+    """
+    with transaction.atomic():
+        suggestion = ThemeSuggestion.objects.select_for_update().get(pk=suggestion.pk)
+        _pending(suggestion)
+        theme = theme_create(
+            question=suggestion.run.question,
+            name=suggestion.name,
+            description=description or f"Suggested from the terms: {', '.join(suggestion.terms)}",
+            user=user,
+            now=now,
+        )
+        answers = (
+            SuggestedAnswer.objects.filter(suggestion=suggestion)
+            .order_by("answer_id")
+            .values_list("answer_id", flat=True)
+        )
+        batch: list[int] = []
+        for answer_id in answers.iterator(chunk_size=2000):
+            batch.append(answer_id)
+            if len(batch) == 2000:
+                _suggested_assign(batch, theme, user, now)
+                batch = []
+        _suggested_assign(batch, theme, user, now)
+        suggestion.status = SuggestionStatus.ACCEPTED
+        suggestion.theme = theme
+        suggestion.decided_by, suggestion.decided_at = user, now
+        suggestion.save(update_fields=["status", "theme", "decided_by", "decided_at"])
+    return theme
+
+
+def _suggested_assign(answer_ids: list[int], theme: Theme, user: User, now: datetime) -> None:
+    AnswerTheme.objects.bulk_create(
+        AnswerTheme(
+            answer_id=pk, theme=theme, coded_by=user, coded_at=now, suggested=True, reviewed=False
+        )
+        for pk in answer_ids
+    )
+    CodingEvent.objects.bulk_create(
+        CodingEvent(answer_id=pk, theme=theme, action=CodingAction.SUGGESTED, user=user, at=now)
+        for pk in answer_ids
+    )
+
+
+def suggestion_rename(*, suggestion: ThemeSuggestion, name: str) -> ThemeSuggestion:
+    """Change a pending suggestion's name (it becomes the theme's name if accepted)."""
+    with transaction.atomic():
+        suggestion = ThemeSuggestion.objects.select_for_update().get(pk=suggestion.pk)
+        _pending(suggestion)
+        suggestion.name = name.strip()
+        suggestion.save(update_fields=["name"])
+    return suggestion
+
+
+def suggestion_reject(*, suggestion: ThemeSuggestion, user: User, now: datetime) -> None:
+    with transaction.atomic():
+        suggestion = ThemeSuggestion.objects.select_for_update().get(pk=suggestion.pk)
+        _pending(suggestion)
+        suggestion.status = SuggestionStatus.REJECTED
+        suggestion.decided_by, suggestion.decided_at = user, now
+        suggestion.save(update_fields=["status", "decided_by", "decided_at"])
+
+
+def suggestions_merge(
+    *, suggestions: Sequence[ThemeSuggestion], name: str, user: User, now: datetime
+) -> ThemeSuggestion:
+    """Merge two or more pending suggestions of one run into the largest: it takes their
+    answers and quotes, their terms interleaved by rank, and ``name`` (or keeps its own);
+    the others are marked merged into it. It stays pending, for the analyst to accept.
+
+    Raises ``SuggestionDecidedError`` if any is no longer pending, ``ValueError`` if
+    fewer than two or from different runs.
+    """
+    pks = sorted({suggestion.pk for suggestion in suggestions})
+    if len(pks) < 2:
+        raise ValueError("Merging needs two suggestions or more.")
+    with transaction.atomic():
+        chosen = list(
+            ThemeSuggestion.objects.select_for_update()
+            .filter(pk__in=pks)
+            .annotate(size=Count("answers"))
+            .order_by("-size", "number")
+        )
+        if len({suggestion.run_id for suggestion in chosen}) != 1:
+            raise ValueError("Only suggestions of the same run can be merged.")
+        for suggestion in chosen:
+            _pending(suggestion)
+        target, others = chosen[0], chosen[1:]
+        SuggestedAnswer.objects.filter(suggestion__in=others).update(suggestion=target)
+        ThemeSuggestion.objects.filter(pk__in=[other.pk for other in others]).update(
+            status=SuggestionStatus.MERGED, merged_into=target, decided_by=user, decided_at=now
+        )
+        ranks = zip_longest(*(suggestion.terms for suggestion in chosen))
+        ranked = [term for rank in ranks for term in rank if term is not None]
+        target.terms = list(dict.fromkeys(ranked))[:TERMS]
+        target.name = name.strip() or target.name
+        target.save(update_fields=["terms", "name"])
+    return target

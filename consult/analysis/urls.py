@@ -24,3 +24,38 @@ urlpatterns = [
         name="answer_code",
     ),
 ]
+
+# Theme suggestions (views.suggestions and after).
+urlpatterns += [
+    path("<slug:slug>/free-text/<str:key>/suggestions/", views.suggestions, name="suggestions"),
+    path(
+        "<slug:slug>/free-text/<str:key>/suggestions/run/",
+        views.suggestions_request,
+        name="suggestions_request",
+    ),
+    path(
+        "<slug:slug>/free-text/<str:key>/suggestions/progress/",
+        views.suggestions_progress,
+        name="suggestions_progress",
+    ),
+    path(
+        "<slug:slug>/free-text/<str:key>/suggestions/merge/",
+        views.suggestions_merge,
+        name="suggestions_merge",
+    ),
+    path(
+        "<slug:slug>/free-text/<str:key>/suggestions/<int:suggestion_id>/accept/",
+        views.suggestion_accept,
+        name="suggestion_accept",
+    ),
+    path(
+        "<slug:slug>/free-text/<str:key>/suggestions/<int:suggestion_id>/rename/",
+        views.suggestion_rename,
+        name="suggestion_rename",
+    ),
+    path(
+        "<slug:slug>/free-text/<str:key>/suggestions/<int:suggestion_id>/reject/",
+        views.suggestion_reject,
+        name="suggestion_reject",
+    ),
+]

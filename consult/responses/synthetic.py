@@ -2,8 +2,9 @@
 
 Answers follow distributions that differ by respondent type and region, conditions are
 respected, submission times spread over the consultation's window, some responses are
-withdrawn, and free text comes from a generated vocabulary with a share of near-identical
-campaign texts. The same seed gives the same responses.
+withdrawn, and free text is either a near-identical copy of a campaign text or about one
+of a handful of themes, each with its own words (``THEMES``, ``text_theme``). The same
+seed gives the same responses.
 
 It is built for a million responses in a few minutes: a second process makes the
 responses as plain tuples (no model instances) while this one writes them, with one
@@ -40,11 +41,37 @@ from consult.responses.models import Answer, Respondent, Response, ResponseStatu
 from consult.responses.queries import PERSONAL_FIELDS
 from consult.responses.services import REFERENCE_ALPHABET, tallies_add
 
-WORDS = (
-    "cameras privacy police safety rights crime watchlist consent oversight public "
-    "shopping streets stations regulator accuracy bias children protest trust data "
-    "deletion law parliament judge signs transparency security freedom misuse error"
+# Free text outside campaigns is about one theme each: words of its theme mixed with
+# words anyone might use, so that theme suggestions can be scored against the truth
+# (``text_theme``). Each theme's words are its own; the shared words are in every theme.
+THEMES: dict[str, tuple[str, ...]] = {
+    name: tuple(words.split())
+    for name, words in {
+        "privacy": "privacy private personal data images stored retention deletion "
+        "surveillance tracking",
+        "accuracy": "accuracy bias errors misidentification false matches skin women "
+        "algorithm tested",
+        "safety": "safety crime criminals offenders victims violence terrorism "
+        "wanted dangerous catch",
+        "oversight": "oversight law legislation regulator independent judge warrant "
+        "parliament statute inspection",
+        "transparency": "consent transparency signs notice informed openly published "
+        "told notified audit",
+        "protest": "protest freedom assembly expression democracy chilling journalists "
+        "rally march dissent",
+        "children": "children schools young pupils teenagers parents playgrounds "
+        "minors youth safeguarding",
+    }.items()
+}
+COMMON_WORDS = (
+    "cameras police public people facial recognition should must think believe use "
+    "used places streets stations shopping technology system very important everyone"
 ).split()
+# The generator's whole vocabulary, in a fixed order (a campaign copy may add one word).
+WORDS = COMMON_WORDS + [word for words in THEMES.values() for word in words]
+THEME_NAMES = tuple(THEMES)
+_THEME_OF_WORD = {word: name for name, words in THEMES.items() for word in words}
+STRAY_SHARE = 0.2  # answers that also use one word of another theme, as people do
 CAMPAIGNS = (
     "Ban live facial recognition in public places now. It treats everyone as a suspect.",
     "Police need every modern tool to keep our streets safe. Do not tie their hands.",
@@ -194,6 +221,12 @@ class _Maker:
             for respondent_type in self.types
         }
         self.tables: dict[tuple[str, str, str], list[int]] = {}
+        # One draw per word from a pool where 2 in 5 words are the theme's own and the
+        # rest shared ones, each word of a kind equally likely.
+        self.theme_pools = {
+            words: [*words * (2 * len(COMMON_WORDS)), *COMMON_WORDS * (3 * len(words))]
+            for words in THEMES.values()
+        }
         self.region_shift: dict[str, float] = {}
 
     def _table(self, weights: list[float]) -> list[int]:
@@ -294,8 +327,28 @@ class _Maker:
                 edit = rng.random() < 0.5
                 text = text.replace(".", "!", 1) if edit else f"{text} {rng.choice(WORDS)}"
             return text[: question.max_length or None], number
-        words = " ".join(rng.choices(WORDS, k=rng.randint(5, 60)))
-        return words.capitalize()[: question.max_length or None] + ".", None
+        theme = THEMES[THEME_NAMES[int(rng.random() * len(THEME_NAMES))]]
+        words = rng.choices(self.theme_pools[theme], k=rng.randint(3, 58))
+        # Two words of its own theme at least, so the theme is always in the text, and
+        # more of them than of any other theme (at most one stray word).
+        for word in rng.choices(theme, k=2):
+            words.insert(int(rng.random() * (len(words) + 1)), word)
+        if rng.random() < STRAY_SHARE:
+            other = THEMES[THEME_NAMES[int(rng.random() * len(THEME_NAMES))]]
+            if other is not theme:
+                words.insert(int(rng.random() * (len(words) + 1)), rng.choice(other))
+        return " ".join(words).capitalize()[: question.max_length or None] + ".", None
+
+
+def text_theme(text: str) -> str | None:
+    """The theme a generated text is about: the one most of its theme words belong to
+    (None for a text with none, such as a campaign's)."""
+    counts: dict[str, int] = {}
+    for word in text.casefold().replace(".", " ").split():
+        name = _THEME_OF_WORD.get(word)
+        if name is not None:
+            counts[name] = counts.get(name, 0) + 1
+    return max(counts, key=lambda name: counts[name]) if counts else None
 
 
 def _reference(prefix: str, rng: random.Random, taken: set[str]) -> str:
