@@ -179,6 +179,7 @@ def free_text(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     question = _text_question(spec, key)
     search = request.GET.get("q", "").strip()[:200]
     theme = _selected_theme(question, request.GET.get("theme"))
+    unreviewed = theme is not None and request.GET.get("unreviewed") == "1"
     answers = queries.text_answers(
         consultation=context["consultation"],
         spec=spec,
@@ -186,6 +187,7 @@ def free_text(request: HttpRequest, slug: str, key: str) -> HttpResponse:
         filters=context["filters"],
         search=search,
         theme=theme,
+        unreviewed=unreviewed,
     )
     page = Paginator(answers, ANSWERS_PER_PAGE).get_page(request.GET.get("page"))
     all_answers = queries.text_answers(
@@ -196,13 +198,19 @@ def free_text(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     )
     context |= {
         "who": _who(context),
-        "keep_params": [("q", search), ("theme", request.GET.get("theme", ""))],
+        "keep_params": [
+            ("q", search),
+            ("theme", request.GET.get("theme", "")),
+            ("unreviewed", "1" if unreviewed else ""),
+        ],
         "question": question,
         "search": search,
         "terms": queries.search_terms(search),
         "theme": theme,
         "page": page,
         "coded": queries.answer_themes(page.object_list),
+        "unreviewed": unreviewed,
+        "suggested": queries.answer_themes_unreviewed(page.object_list),
         "codebook": queries.theme_counts(question=question, answers=all_answers),
         "theme_form": ThemeForm(),
         "respondent_types": _respondent_type_labels(spec),
