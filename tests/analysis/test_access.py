@@ -14,14 +14,31 @@ from django.utils import timezone
 
 import consult.settings as real_settings
 from consult.analysis import services
-from consult.analysis.models import AnswerTheme, CodingEvent, Role, Theme
+from consult.analysis.models import (
+    AnswerTheme,
+    CodingEvent,
+    Role,
+    SuggestedAnswer,
+    SuggestionRun,
+    SuggestionRunStatus,
+    Theme,
+    ThemeSuggestion,
+)
 from consult.analysis.urls import urlpatterns
 from consult.consultations.queries import consultation_spec
 from consult.responses.models import Answer
 from tests.analysis.conftest import PASSWORD, respond, user_make
 
 SIGN_IN_OUT = {"login", "logout"}
-POST_ONLY = {"theme_add", "answer_code", "subject_export"}
+CODING_POSTS = {"theme_add", "answer_code"}
+SUGGESTION_POSTS = {
+    "suggestions_request",
+    "suggestions_merge",
+    "suggestion_accept",
+    "suggestion_rename",
+    "suggestion_reject",
+}
+POST_ONLY = CODING_POSTS | SUGGESTION_POSTS | {"subject_export"}
 DATA_CONTROLLERS_ONLY = {"subject_requests", "subject_request", "subject_export", "subject_erase"}
 WORKSPACE = [pattern.name for pattern in urlpatterns if pattern.name not in SIGN_IN_OUT]
 STRONG = "Vellum-orbit-42-quartz"
@@ -30,6 +47,7 @@ STRONG = "Vellum-orbit-42-quartz"
 def test_the_walk_covers_the_workspace():
     """The parametrised walk below takes its URLs from urls.py: a new view joins it."""
     expected = {"index", "dashboard", "crosstab", "free_text"} | POST_ONLY | DATA_CONTROLLERS_ONLY
+    expected |= {"suggestions", "suggestions_progress"}
     assert expected == set(WORKSPACE)
 
 
@@ -50,11 +68,27 @@ def sample_kwargs(consultation, analyst) -> dict[str, object]:
         user=analyst,
         now=timezone.now(),
     )
+    run = SuggestionRun.objects.create(
+        question=consultation.questions.get(key="other_safeguards"),
+        themes=2,
+        status=SuggestionRunStatus.DONE,
+        done=1,
+        total=1,
+        requested_at=timezone.now(),
+        updated_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+    suggestions = [
+        ThemeSuggestion.objects.create(run=run, number=number, name=name, terms=[name.lower()])
+        for number, name in enumerate(["Regulator", "Warrants"])
+    ]
+    SuggestedAnswer.objects.create(suggestion=suggestions[0], answer=answer, weight=1.0)
     return {
         "slug": consultation.slug,
         "key": "other_safeguards",
         "answer_id": answer.pk,
         "reference": response.reference,
+        "suggestion_id": suggestions[0].pk,
     }
 
 
@@ -101,7 +135,7 @@ def coding_counts() -> tuple[int, int, int]:
     return Theme.objects.count(), AnswerTheme.objects.count(), CodingEvent.objects.count()
 
 
-@pytest.mark.parametrize("name", sorted(POST_ONLY - DATA_CONTROLLERS_ONLY))
+@pytest.mark.parametrize("name", sorted(CODING_POSTS))
 def test_posts_without_the_role_are_refused_and_write_nothing(name, sample_kwargs):
     url = url_for(name, sample_kwargs)
     theme = Theme.objects.get(name="Oversight")
@@ -118,6 +152,34 @@ def test_posts_without_the_role_are_refused_and_write_nothing(name, sample_kwarg
     reply = client_for(user_make("analyst-2", Role.ANALYST)).post(url, data)
     assert reply.status_code == 302
     assert coding_counts() == ((2, 0, 0) if name == "theme_add" else (1, 1, 1))
+
+
+def suggestion_state() -> tuple[object, ...]:
+    return (
+        *coding_counts(),
+        SuggestionRun.objects.count(),
+        tuple(ThemeSuggestion.objects.order_by("pk").values_list("name", "status")),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SUGGESTION_POSTS))
+def test_suggestion_posts_without_the_role_are_refused_and_change_nothing(name, sample_kwargs):
+    url = url_for(name, sample_kwargs)
+    data = {
+        "themes": "2",
+        "name": "Someone else's name",
+        "suggestions": list(ThemeSuggestion.objects.values_list("pk", flat=True)),
+    }
+    before = suggestion_state()
+
+    assert_sent_to_sign_in(Client().post(url, data), url)
+    assert suggestion_state() == before
+    assert client_for(user_make("nobody")).post(url, data).status_code == 403
+    assert suggestion_state() == before
+
+    reply = client_for(user_make("analyst-2", Role.ANALYST)).post(url, data)
+    assert reply.status_code == 302
+    assert suggestion_state() != before
 
 
 def test_sign_in_page_is_open_to_everyone(client):
