@@ -1,13 +1,17 @@
 """The analysts' workspace in a real browser: sign in, then axe on every page, with data."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from consult.analysis.models import SuggestionRun, SuggestionRunStatus, ThemeSuggestion
 from consult.analysis.services import analyst_create
 from consult.responses.models import Response
+from consult.responses.synthetic import responses_generate
 from tests.analysis.generate import generate
 from tests.browser.pages import assert_accessible
 
@@ -59,6 +63,66 @@ def test_every_analyst_page_is_accessible(page: Page, site: str, open_consultati
     page.get_by_label("Theme name").fill("Oversight")
     page.get_by_role("button", name="Add theme").click()
     assert_accessible(page, "a11y-analysis-theme-errors")
+
+
+def test_theme_suggestion_pages_are_accessible_and_show_progress(
+    page: Page, site: str, open_consultation
+):
+    responses_generate(
+        consultation=open_consultation, count=300, seed=3, now=timezone.now(), batch_size=300
+    )
+    sign_in(page, site)
+    slug = open_consultation.slug
+    page.goto(site + reverse("analysis:free_text", args=[slug, "anything_else"]))
+    page.get_by_role("link", name="Suggested themes").click()
+    expect(page.get_by_text("No themes have been suggested")).to_be_visible()
+    assert_accessible(page, "a11y-analysis-suggestions-none")
+    page.get_by_label("Number of themes").fill("1")
+    page.get_by_role("button", name="Suggest themes").click()
+    assert_accessible(page, "a11y-analysis-suggestions-errors")
+
+    # Tests run tasks at once, so the page comes back with the suggestions.
+    page.get_by_label("Number of themes").fill("7")
+    page.get_by_role("button", name="Suggest themes").click()
+    expect(page.get_by_role("heading", name="7 suggestions")).to_be_visible()
+    assert_accessible(page, "a11y-analysis-suggestions")
+    first = ThemeSuggestion.objects.order_by("number").first()
+    page.get_by_role("button", name=f"Accept “{first.name}” as a theme").click()
+    expect(page.get_by_text(f"Theme “{first.name}” added to the codebook")).to_be_visible()
+    assert_accessible(page, "a11y-analysis-suggestions-accepted")
+    second = ThemeSuggestion.objects.filter(status="pending").order_by("number").first()
+    page.get_by_label(f"Name of the suggestion “{second.name}”").fill(first.name)
+    page.get_by_role("button", name=f"Rename “{second.name}”").click()
+    page.get_by_role("button", name=f"Accept “{first.name}” as a theme").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("There is already a theme")
+    assert_accessible(page, "a11y-analysis-suggestions-accept-error")
+    page.get_by_role("link", name="Back to the answers").click()
+    page.get_by_role("link", name=re.compile("answers given .* not yet reviewed")).click()
+    expect(page.get_by_role("heading", name=re.compile("not yet reviewed"))).to_be_visible()
+    assert_accessible(page, "a11y-analysis-free-text-unreviewed")
+
+    # A run in progress: the polite live region follows it without reloading the page.
+    run = SuggestionRun.objects.create(
+        question=open_consultation.questions.get(key="anything_else"),
+        themes=8,
+        status=SuggestionRunStatus.RUNNING,
+        done=10,
+        total=100,
+        requested_at=timezone.now(),
+        started_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    page.goto(site + reverse("analysis:suggestions", args=[slug, "anything_else"]))
+    status = page.locator("#suggestion-progress")
+    expect(status).to_have_text("Finding themes: 10 of 100 answers.")
+    assert_accessible(page, "a11y-analysis-suggestions-running")
+    SuggestionRun.objects.filter(pk=run.pk).update(done=60)
+    expect(status).to_have_text("Finding themes: 60 of 100 answers.")
+    SuggestionRun.objects.filter(pk=run.pk).update(
+        status=SuggestionRunStatus.FAILED, error="Stopped.", finished_at=timezone.now()
+    )
+    expect(status).to_contain_text("The run failed at")
+    expect(page.locator("#suggestion-refresh")).to_have_text("Refresh the page")
 
 
 def test_data_subject_request_pages_are_accessible(page: Page, site: str, open_consultation):
