@@ -67,8 +67,12 @@ COMMON_WORDS = (
     "cameras police public people facial recognition should must think believe use "
     "used places streets stations shopping technology system very important everyone"
 ).split()
-# The generator's whole vocabulary, in a fixed order (a campaign copy may add one word).
-WORDS = COMMON_WORDS + [word for words in THEMES.values() for word in words]
+# Words a lightly edited campaign copy may add at its end.
+WORDS = (
+    "cameras privacy police safety rights crime watchlist consent oversight public "
+    "shopping streets stations regulator accuracy bias children protest trust data "
+    "deletion law parliament judge signs transparency security freedom misuse error"
+).split()
 THEME_NAMES = tuple(THEMES)
 _THEME_OF_WORD = {word: name for name, words in THEMES.items() for word in words}
 STRAY_SHARE = 0.2  # answers that also use one word of another theme, as people do
@@ -221,6 +225,8 @@ class _Maker:
             for respondent_type in self.types
         }
         self.tables: dict[tuple[str, str, str], list[int]] = {}
+        # Seeded by the main generator's state, without drawing from it.
+        self.themes_rng = random.Random(hash(rng.getstate()))  # noqa: S311 - test data
         # One draw per word from a pool where 2 in 5 words are the theme's own and the
         # rest shared ones, each word of a kind equally likely.
         self.theme_pools = {
@@ -327,16 +333,19 @@ class _Maker:
                 edit = rng.random() < 0.5
                 text = text.replace(".", "!", 1) if edit else f"{text} {rng.choice(WORDS)}"
             return text[: question.max_length or None], number
-        theme = THEMES[THEME_NAMES[int(rng.random() * len(THEME_NAMES))]]
-        words = rng.choices(self.theme_pools[theme], k=rng.randint(3, 58))
+        # The words take as many draws from ``rng`` as before themes came (one each),
+        # so every other answer of a seed is still the same; the rest is drawn apart.
+        themes = self.themes_rng
+        theme = THEMES[THEME_NAMES[int(themes.random() * len(THEME_NAMES))]]
+        words = rng.choices(self.theme_pools[theme], k=rng.randint(5, 60))
         # Two words of its own theme at least, so the theme is always in the text, and
         # more of them than of any other theme (at most one stray word).
-        for word in rng.choices(theme, k=2):
-            words.insert(int(rng.random() * (len(words) + 1)), word)
-        if rng.random() < STRAY_SHARE:
-            other = THEMES[THEME_NAMES[int(rng.random() * len(THEME_NAMES))]]
+        for word in themes.choices(theme, k=2):
+            words.insert(int(themes.random() * (len(words) + 1)), word)
+        if themes.random() < STRAY_SHARE:
+            other = THEMES[THEME_NAMES[int(themes.random() * len(THEME_NAMES))]]
             if other is not theme:
-                words.insert(int(rng.random() * (len(words) + 1)), rng.choice(other))
+                words.insert(int(themes.random() * (len(words) + 1)), themes.choice(other))
         return " ".join(words).capitalize()[: question.max_length or None] + ".", None
 
 

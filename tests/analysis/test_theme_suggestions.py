@@ -251,8 +251,16 @@ def test_a_second_run_is_refused_while_one_is_active_and_a_stale_one_is_replaced
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_run_asked_for_is_queued_and_the_worker_runs_it(consultation, analyst_client):
+def test_a_run_asked_for_is_queued_and_the_worker_runs_it(consultation, client):
+    """Committed, as in production: the worker sees the task and the run only once the
+    request's transaction commits. (pytest-django runs this after the other tests, when
+    a flush may have taken the roles' groups away: ``analyst_create`` makes them.)"""
     responses_generate(consultation=consultation, count=400, seed=3, now=NOW, batch_size=200)
+    analyst = services.analyst_create(
+        username="worker-analyst", email="", password="a long enough passphrase for tests"
+    )
+    analyst_client = client
+    analyst_client.force_login(analyst)
     with override_settings(TASKS=DATABASE_TASKS):
         analyst_client.post(page_url(consultation, "suggestions_request"), {"themes": "7"})
         run = SuggestionRun.objects.get()
