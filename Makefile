@@ -30,17 +30,24 @@ static: $(STAMP) $(CSS)
 	DEBUG=true $(BIN)/python manage.py collectstatic --noinput --verbosity 0 \
 		--ignore '*.scss' --ignore '*.scss.map'
 
-# Development server: DEBUG on, SQLite in db.sqlite3, emails printed to the console.
+# Development server: DEBUG on, SQLite in db.sqlite3, emails printed to the console. The
+# task worker (theme suggestions) runs beside it and stops with it; it does not reload on
+# code changes (a reloading worker's child would outlive it): restart `make run` instead.
 run: static
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py load_consultation $(DEFINITION)
+	DEBUG=true $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # Production-style server; needs SECRET_KEY, ALLOWED_HOSTS and usually DATABASE_URL.
 # Threaded workers keep answering the arbiter while a long download streams, so a
 # download of a million responses is not cut off by the worker timeout.
+# One task worker runs beside it and stops with it; more can run on other machines.
 serve: static
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn consult.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-3} \
 		--worker-class gthread --threads $${THREADS:-4} --timeout 60
 
@@ -75,6 +82,7 @@ bench: $(STAMP) $(CSS)
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.submissions
 	$(BIN)/python -m bench.campaigns
+	$(BIN)/python -m bench.themes
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

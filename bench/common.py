@@ -24,6 +24,9 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 DEFINITION = ROOT / "consult" / "consultations" / "definitions" / "facial-recognition.yaml"
 SLUG = "facial-recognition"
 SEED = 7
+# Part of a dataset's file name: a change to what the generator makes (2: free text about
+# known themes) makes new files rather than reusing datasets made by the old one.
+GENERATOR = 2
 
 
 def environment(database_url: str, **extra: str) -> dict[str, str]:
@@ -52,7 +55,7 @@ def manage(database_url: str, *args: str) -> None:
 def dataset(size: int, seed: int = SEED) -> Path:
     """A SQLite database holding the built-in consultation and ``size`` generated
     responses, made on first use and kept under bench/.data/ for later runs."""
-    path = DATA / f"responses-{size}-seed{seed}.sqlite3"
+    path = DATA / f"responses-{size}-seed{seed}-gen{GENERATOR}.sqlite3"
     DATA.mkdir(parents=True, exist_ok=True)
     url = sqlite_url(path)
     # One maker at a time: two benchmarks run side by side wait for the same file.
