@@ -505,12 +505,15 @@ def suggestions_merge(
     if len(pks) < 2:
         raise ValueError("Merging needs two suggestions or more.")
     with transaction.atomic():
-        chosen = list(
-            ThemeSuggestion.objects.select_for_update()
-            .filter(pk__in=pks)
-            .annotate(size=Count("answers"))
-            .order_by("-size", "number")
+        # Locked first, then counted: PostgreSQL refuses FOR UPDATE with GROUP BY.
+        chosen = list(ThemeSuggestion.objects.select_for_update().filter(pk__in=pks))
+        sizes = dict(
+            SuggestedAnswer.objects.filter(suggestion__in=pks)
+            .values("suggestion")
+            .annotate(n=Count("pk"))
+            .values_list("suggestion", "n")
         )
+        chosen.sort(key=lambda suggestion: (-sizes.get(suggestion.pk, 0), suggestion.number))
         if len({suggestion.run_id for suggestion in chosen}) != 1:
             raise ValueError("Only suggestions of the same run can be merged.")
         for suggestion in chosen:

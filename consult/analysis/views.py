@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from consult.analysis import queries, services, themes
+from consult.analysis import queries, services
 from consult.analysis.access import analyst_required, data_controller_required, has_role
 from consult.analysis.forms import (
     CodingForm,
@@ -432,7 +432,6 @@ def _suggestions_page(
         "request_form": request_form or SuggestionsRequestForm(),
         "errors": errors or {},
         "values": values or {},
-        "excluded": themes.campaign_answers(question.id),
     }
     return render(request, "analysis/suggestions.html", context, status=400 if errors else 200)
 
