@@ -12,8 +12,9 @@ run, which adds what is new to the campaigns, and scores both.
 The truth comes from the generator's rules (``consult.responses.synthetic._Maker._text``):
 a campaign answer is one of ``CAMPAIGNS`` as it is, with its first "." made "!", or with
 one word of ``WORDS`` added, cut to the question's ``max_length``; every other answer is
-words of ``WORDS`` (none of which starts a campaign text) and so can equal none of
-those. An answer's true campaign is therefore the one whose variants hold its text.
+words of the generator's themes and shared words (``THEMES``, ``COMMON_WORDS``), among
+which the campaigns' "ban", "need" and "scanning" are not, and so can equal
+none of those. An answer's true campaign is therefore the one whose variants hold its text.
 Only the answers of submitted responses are scored, as only those are looked at.
 
 Each detected campaign is labelled with the true campaign most of its members copy; a
