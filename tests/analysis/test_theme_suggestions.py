@@ -18,7 +18,7 @@ from django_tasks_db.models import DBTaskResult
 from docx import Document
 from sklearn.metrics import normalized_mutual_info_score
 
-from consult.analysis import services
+from consult.analysis import queries, services
 from consult.analysis.campaigns import consultation_campaigns_detect
 from consult.analysis.models import (
     AnswerTheme,
@@ -315,6 +315,19 @@ def test_progress_says_how_far_a_run_has_got(analyst_client, consultation):
     assert progress["text"].endswith("Out of luck.")
 
 
+def test_a_run_waiting_long_says_to_check_the_worker(consultation):
+    run = SuggestionRun(
+        question=question_of(consultation), themes=8, requested_at=NOW, updated_at=NOW
+    )
+    assert queries.suggestion_progress(run, now=NOW + timedelta(minutes=1))["text"] == (
+        "Waiting for the task worker to start the run."
+    )
+    assert queries.suggestion_progress(run, now=NOW + timedelta(minutes=3))["text"] == (
+        "Waiting for the task worker to start the run. If it does not start soon, check "
+        "that the task worker is running."
+    )
+
+
 def test_an_unexpected_error_marks_the_run_failed_and_reaches_the_worker(consultation, monkeypatch):
     def broken(*args, **kwargs):
         raise MemoryError
@@ -582,6 +595,19 @@ def test_results_and_the_report_count_an_accepted_theme(analyst_client, analyst,
     document = Document(io.BytesIO(b"".join(reply.streaming_content)))
     rows = [[cell.text for cell in row.cells] for table in document.tables for row in table.rows]
     assert [theme.name, str(counted)] in [row[:2] for row in rows]
+
+
+def test_erasing_a_response_takes_its_answer_out_of_suggestions(analyst, generated, run):
+    suggestion = largest(run)
+    suggested = suggestion.answers.select_related("answer__response").first()
+    response = suggested.answer.response
+    before = suggestion.answers.count()
+    controller = user_make("controller", Role.ANALYST, Role.DATA_CONTROLLER)
+
+    services.response_erase(response=response, user=controller, case="DSR-9", now=NOW)
+
+    assert suggestion.answers.count() == before - 1
+    assert not SuggestedAnswer.objects.filter(answer_id=suggested.answer_id).exists()
 
 
 # ---------------------------------------------------------------- query counts
