@@ -16,7 +16,7 @@ from django.http import StreamingHttpResponse
 
 from consult.analysis.access import has_role
 from consult.analysis.models import Role
-from consult.analysis.queries import Filters
+from consult.analysis.queries import CampaignCounting, Filters
 from consult.consultations.models import Consultation
 from consult.consultations.queries import ConsultationSpec
 from consult.exports import formats, report
@@ -212,6 +212,8 @@ def filters_described(filters: Filters) -> dict[str, Any]:
         described["from"] = filters.submitted_from.isoformat()
     if filters.submitted_to:
         described["to"] = filters.submitted_to.isoformat()
+    if filters.campaigns != CampaignCounting.ALL:
+        described["campaigns"] = str(filters.campaigns.label)
     return described
 
 

@@ -14,14 +14,24 @@ from django.utils import timezone
 
 import consult.settings as real_settings
 from consult.analysis import services
-from consult.analysis.models import AnswerTheme, CodingEvent, Role, Theme
+from consult.analysis.campaigns import MIN_SIZE, consultation_campaigns_detect
+from consult.analysis.models import (
+    AnswerTheme,
+    Campaign,
+    CampaignRelease,
+    CodingEvent,
+    Role,
+    Theme,
+)
 from consult.analysis.urls import urlpatterns
 from consult.consultations.queries import consultation_spec
 from consult.responses.models import Answer
 from tests.analysis.conftest import PASSWORD, respond, user_make
 
 SIGN_IN_OUT = {"login", "logout"}
-POST_ONLY = {"theme_add", "answer_code", "subject_export"}
+CODING_POSTS = {"theme_add", "answer_code"}
+CAMPAIGN_POSTS = {"campaign_confirm", "campaign_rename", "campaign_variants"}
+POST_ONLY = CODING_POSTS | CAMPAIGN_POSTS | {"subject_export"}
 DATA_CONTROLLERS_ONLY = {"subject_requests", "subject_request", "subject_export", "subject_erase"}
 WORKSPACE = [pattern.name for pattern in urlpatterns if pattern.name not in SIGN_IN_OUT]
 STRONG = "Vellum-orbit-42-quartz"
@@ -29,13 +39,18 @@ STRONG = "Vellum-orbit-42-quartz"
 
 def test_the_walk_covers_the_workspace():
     """The parametrised walk below takes its URLs from urls.py: a new view joins it."""
-    expected = {"index", "dashboard", "crosstab", "free_text"} | POST_ONLY | DATA_CONTROLLERS_ONLY
+    pages = {"index", "dashboard", "crosstab", "free_text", "campaigns", "campaign"}
+    expected = pages | POST_ONLY | DATA_CONTROLLERS_ONLY
     assert expected == set(WORKSPACE)
 
 
 @pytest.fixture
 def sample_kwargs(consultation, analyst) -> dict[str, object]:
-    """A value for every URL parameter: the consultation, an open question, a real answer."""
+    """A value for every URL parameter: the consultation, an open question, a real answer,
+    a campaign."""
+    for _ in range(MIN_SIZE):
+        respond(consultation, datetime(2026, 11, 1, 12, tzinfo=UTC), anything_else="Ban it now.")
+    consultation_campaigns_detect(consultation=consultation, now=timezone.now())
     response = respond(
         consultation,
         datetime(2026, 11, 2, 12, tzinfo=UTC),
@@ -55,6 +70,7 @@ def sample_kwargs(consultation, analyst) -> dict[str, object]:
         "key": "other_safeguards",
         "answer_id": answer.pk,
         "reference": response.reference,
+        "pk": Campaign.objects.get().pk,
     }
 
 
@@ -101,7 +117,24 @@ def coding_counts() -> tuple[int, int, int]:
     return Theme.objects.count(), AnswerTheme.objects.count(), CodingEvent.objects.count()
 
 
-@pytest.mark.parametrize("name", sorted(POST_ONLY - DATA_CONTROLLERS_ONLY))
+@pytest.mark.parametrize("name", sorted(CAMPAIGN_POSTS))
+def test_campaign_posts_without_the_role_are_refused_and_change_nothing(name, sample_kwargs):
+    url = url_for(name, sample_kwargs)
+    campaign = Campaign.objects.get()
+    data = {"name": "Renamed", "action": "release", "variants": [campaign.fingerprint]}
+
+    assert_sent_to_sign_in(Client().post(url, data), url)
+    assert client_for(user_make("nobody")).post(url, data).status_code == 403
+    unchanged = Campaign.objects.get()
+    assert (unchanged.name, unchanged.confirmed, unchanged.size) == (
+        campaign.name,
+        False,
+        MIN_SIZE,
+    )
+    assert not CampaignRelease.objects.exists()
+
+
+@pytest.mark.parametrize("name", sorted(CODING_POSTS))
 def test_posts_without_the_role_are_refused_and_write_nothing(name, sample_kwargs):
     url = url_for(name, sample_kwargs)
     theme = Theme.objects.get(name="Oversight")
