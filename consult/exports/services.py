@@ -269,6 +269,11 @@ def report_make(
             *(f"{key}: {', '.join(codes)}" for key, codes in described.get("answers", {}).items()),
             *([f"sent on or after {described['from']}"] if "from" in described else []),
             *([f"sent on or before {described['to']}"] if "to" in described else []),
+            *(
+                [f"{described['campaigns'].lower()} (confirmed campaigns only)"]
+                if "campaigns" in described
+                else []
+            ),
         ],
         generated_at=now.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
     )

@@ -3,10 +3,12 @@ campaign it is in, and the campaign switch of the results views narrows download
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from docx import Document
 
 from consult.analysis.campaigns import consultation_campaigns_detect
 from consult.analysis.models import Campaign
@@ -72,3 +74,19 @@ def test_a_download_counts_confirmed_campaigns_as_the_results_views_do(
         assert references & members == {found.kept_response.reference}
     described = {"once": "Campaigns counted once", "excluded": "Campaigns excluded"}[how]
     assert DownloadRecord.objects.get().filters == {"campaigns": described}
+
+
+def test_the_reports_say_how_campaigns_were_counted(
+    analyst_client, analyst, consultation, campaign
+):
+    found, _, others = campaign
+    campaign_confirm(campaign=found, user=analyst, now=timezone.now())
+    page = analyst_client.get(f"/analysis/{consultation.slug}/report/?campaigns=once")
+    assert "campaigns counted once (confirmed campaigns only);" in page.content.decode()
+
+    reply = analyst_client.get(f"/analysis/{consultation.slug}/report.docx?campaigns=excluded")
+    document = Document(io.BytesIO(b"".join(reply.streaming_content)))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "campaigns excluded (confirmed campaigns only)" in text
+    first_table = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert ["In this report (after filters)", str(len(others))] in first_table
