@@ -247,6 +247,8 @@ class ErasureForm(SubjectRequestForm):
 
 
 class CampaignRenameForm(GovukForm):
+    """Shares its page with ``CampaignVariantsForm``, whose name field keeps the ids."""
+
     submit_label = "Rename"
     name = forms.CharField(
         label="Campaign name",
@@ -256,6 +258,9 @@ class CampaignRenameForm(GovukForm):
             "max_length": "Campaign name must be 100 characters or fewer",
         },
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, auto_id="rename_%s", **kwargs)
 
     def layout_fields(self) -> list[Any]:
         return [Field.text("name", label_size=Size.SMALL)]
@@ -269,6 +274,7 @@ class CampaignVariantsForm(forms.Form):
 
     action = forms.ChoiceField(choices=[(SPLIT, "Split off"), (RELEASE, "Take out")])
     variants = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
         error_messages={
             "required": "Select the versions of the text to move",
             "invalid_choice": "Select versions of the text from this campaign",

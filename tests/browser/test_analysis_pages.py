@@ -134,6 +134,10 @@ def test_campaign_pages_are_accessible_and_work_by_keyboard_and_mouse(
         "Select the versions of the text to move"
     )
     assert_accessible(page, "a11y-analysis-campaign-errors")
+    page.get_by_label("Campaign name").fill("")
+    page.get_by_role("button", name="Rename").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a name for the campaign")
+    assert_accessible(page, "a11y-analysis-campaign-rename-errors")
     page.get_by_label(f"{CAMPAIGN} Please.").check()
     page.get_by_label("Name of the new campaign").fill("Ban it, politely")
     page.get_by_role("button", name="Split off into a new campaign").click()
