@@ -124,9 +124,10 @@ class _Grouper:
         self.leader = array("l")
         self.signatures: dict[int, np.ndarray] = {}
         self.answers = array("q")
+        self.answer_responses = array("q")
         self.answer_distinct = array("l")
 
-    def add(self, answer_id: int, fingerprint: bytes, normalised: str) -> None:
+    def add(self, answer_id: int, response_id: int, fingerprint: bytes, normalised: str) -> None:
         number = self.distinct.get(fingerprint)
         if number is None:
             number = len(self.first_answer)
@@ -136,6 +137,7 @@ class _Grouper:
             self.leader.append(self._leader_for(number, normalised))
         self.count[number] += 1
         self.answers.append(answer_id)
+        self.answer_responses.append(response_id)
         self.answer_distinct.append(number)
 
     def _leader_for(self, number: int, normalised: str) -> int:
@@ -286,13 +288,14 @@ def campaigns_detect(
                 joined.append(
                     CampaignMember(
                         answer_id=answer_id,
+                        response_id=response_id,
                         campaign_id=campaign_pk,
                         similarity=member_similarity,
                         fingerprint=fingerprint.hex(),
                     )
                 )
                 continue
-        grouper.add(answer_id, fingerprint, normalised)
+        grouper.add(answer_id, response_id, fingerprint, normalised)
     found = _campaigns_found(grouper, min_size)
     with transaction.atomic():
         current = CampaignScan.objects.select_for_update().filter(question_id=question.id).first()
@@ -314,11 +317,12 @@ def campaigns_detect(
             _bulk_create(
                 CampaignMember(
                     answer_id=answer_id,
+                    response_id=response_id,
                     campaign_id=campaign.pk,
                     similarity=value,
                     fingerprint=fingerprint,
                 )
-                for answer_id, value, fingerprint in members
+                for answer_id, response_id, value, fingerprint in members
             )
             detected.campaigns_new += 1
             detected.members_new += len(members)
@@ -384,16 +388,17 @@ def _closest(
 
 def _campaigns_found(
     grouper: _Grouper, min_size: int
-) -> list[tuple[str, list[tuple[int, float, str]]]]:
+) -> list[tuple[str, list[tuple[int, int, float, str]]]]:
     """Each new campaign's representative (its most common text, as first sent) and its
-    members with their exact similarity to it and their variant's fingerprint."""
+    members (answer, response) with their exact similarity to it and their variant's
+    fingerprint."""
     groups = grouper.groups(min_size)
     wanted = [grouper.first_answer[number] for numbers in groups for number in numbers]
     texts: dict[int, str] = {}
     for start in range(0, len(wanted), 500):
         rows = Answer.objects.filter(pk__in=wanted[start : start + 500]).values_list("pk", "text")
         texts.update((pk, text or "") for pk, text in rows)
-    found: list[tuple[str, list[tuple[int, float, str]]]] = []
+    found: list[tuple[str, list[tuple[int, int, float, str]]]] = []
     member_of: dict[int, tuple[int, float]] = {}  # distinct text -> group, similarity
     for position, numbers in enumerate(groups):
         shingles = text_shingles(text_normalise(texts[grouper.first_answer[numbers[0]]]))
@@ -404,10 +409,12 @@ def _campaigns_found(
     fingerprints = {
         number: fp.hex() for fp, number in grouper.distinct.items() if number in member_of
     }
-    for answer_id, number in zip(grouper.answers, grouper.answer_distinct, strict=True):
+    for answer_id, response_id, number in zip(
+        grouper.answers, grouper.answer_responses, grouper.answer_distinct, strict=True
+    ):
         if number in member_of:
             position, value = member_of[number]
-            found[position][1].append((answer_id, value, fingerprints[number]))
+            found[position][1].append((answer_id, response_id, value, fingerprints[number]))
     return found
 
 

@@ -1,5 +1,5 @@
-"""Forms of the workspace: sign in, filters, cross-tab choice, themes, coding, theme
-suggestions and data subject requests."""
+"""Forms of the workspace: sign in, filters, cross-tab choice, themes, coding, campaigns,
+theme suggestions and data subject requests."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from consult.analysis.models import (
     Theme,
     ThemeSuggestion,
 )
-from consult.analysis.queries import Filters
+from consult.analysis.queries import CampaignCounting, Filters
 from consult.analysis.themes import DEFAULT_THEMES, MAX_THEMES, MIN_THEMES
 from consult.consultations.models import Profile
 from consult.consultations.queries import ConsultationSpec, QuestionSpec
@@ -89,7 +89,8 @@ def filter_questions(spec: ConsultationSpec) -> list[QuestionSpec]:
 
 class FilterForm(forms.Form):
     """Reads filters from the query string: ``a=<question key>:<option code>`` (repeatable),
-    ``from`` and ``to`` (YYYY-MM-DD). Unknown questions or codes are reported, not applied."""
+    ``from`` and ``to`` (YYYY-MM-DD) and ``campaigns`` (all, once or excluded). Unknown
+    questions or codes are reported, not applied."""
 
     submitted_from = forms.DateField(
         required=False,
@@ -104,8 +105,19 @@ class FilterForm(forms.Form):
         error_messages={"invalid": "Enter the end date as a real date, like 2026-11-26"},
     )
 
+    campaigns = forms.ChoiceField(
+        required=False,
+        label="Responses in confirmed campaigns",
+        choices=CampaignCounting.choices,
+        error_messages={"invalid_choice": "Choose how to count responses in campaigns"},
+    )
+
     def __init__(self, query: QueryDict, *, spec: ConsultationSpec) -> None:
-        data = {"submitted_from": query.get("from", ""), "submitted_to": query.get("to", "")}
+        data = {
+            "submitted_from": query.get("from", ""),
+            "submitted_to": query.get("to", ""),
+            "campaigns": query.get("campaigns", ""),
+        }
         super().__init__(data, prefix=None)
         self.spec = spec
         self.answer_values = query.getlist("a")
@@ -133,7 +145,11 @@ class FilterForm(forms.Form):
             answers={key: frozenset(codes) for key, codes in answers.items()},
             submitted_from=cleaned.get("submitted_from"),
             submitted_to=cleaned.get("submitted_to"),
+            campaigns=CampaignCounting(cleaned.get("campaigns") or CampaignCounting.ALL),
         )
+
+    def date_fields(self) -> list[forms.BoundField]:
+        return [self["submitted_from"], self["submitted_to"]]
 
     def ignored(self) -> list[str]:
         """Filter values that name no question or option (an edited or outdated link)."""
@@ -234,6 +250,57 @@ class ErasureForm(SubjectRequestForm):
 
     def layout_fields(self) -> list[Any]:
         return [*super().layout_fields(), Field.checkboxes("confirm", legend_size=Size.SMALL)]
+
+
+class CampaignRenameForm(GovukForm):
+    """Shares its page with ``CampaignVariantsForm``, whose name field keeps the ids."""
+
+    submit_label = "Rename"
+    name = forms.CharField(
+        label="Campaign name",
+        max_length=100,
+        error_messages={
+            "required": "Enter a name for the campaign",
+            "max_length": "Campaign name must be 100 characters or fewer",
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, auto_id="rename_%s", **kwargs)
+
+    def layout_fields(self) -> list[Any]:
+        return [Field.text("name", label_size=Size.SMALL)]
+
+
+class CampaignVariantsForm(forms.Form):
+    """Versions of a campaign's text to split off into a new campaign or take out of it
+    (rendered by hand in the list of versions)."""
+
+    SPLIT, RELEASE = "split", "release"
+
+    action = forms.ChoiceField(choices=[(SPLIT, "Split off"), (RELEASE, "Take out")])
+    variants = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Select the versions of the text to move",
+            "invalid_choice": "Select versions of the text from this campaign",
+        },
+    )
+    name = forms.CharField(
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "Campaign name must be 100 characters or fewer"},
+    )
+
+    def __init__(self, *args: Any, variants: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["variants"].choices = [(v, v) for v in variants]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("action") == self.SPLIT and not cleaned.get("name", "").strip():
+            self.add_error("name", "Enter a name for the new campaign")
+        return cleaned
 
 
 class SuggestionsRequestForm(forms.Form):

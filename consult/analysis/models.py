@@ -149,15 +149,15 @@ class CampaignQuerySet(models.QuerySet["Campaign"]):
         """Set the campaigns' figures from their members whose responses count (sent, not
         withdrawn): two grouped queries. A campaign left with no such member is deleted."""
         counted = CampaignMember.objects.filter(
-            campaign__in=self, answer__response__status=ResponseStatus.SUBMITTED
+            campaign__in=self, response__status=ResponseStatus.SUBMITTED
         )
         figures = {
             row["campaign"]: row
             for row in counted.values("campaign")
             .annotate(
                 size=Count("pk"),
-                first=Min("answer__response__submitted_at"),
-                last=Max("answer__response__submitted_at"),
+                first=Min("response__submitted_at"),
+                last=Max("response__submitted_at"),
                 mean=Avg("similarity"),
                 low=Min("similarity"),
             )
@@ -165,8 +165,8 @@ class CampaignQuerySet(models.QuerySet["Campaign"]):
         }
         first_sent = (
             counted.filter(campaign=models.OuterRef("pk"))
-            .order_by("answer__response__submitted_at", "answer__response_id")
-            .values("answer__response_id")[:1]
+            .order_by("response__submitted_at", "response_id")
+            .values("response_id")[:1]
         )
         campaigns, emptied = [], []
         for campaign in self.annotate(first_sent=models.Subquery(first_sent)).order_by("pk"):
@@ -276,6 +276,13 @@ class CampaignMember(models.Model):
     """An answer that belongs to a campaign; one campaign at most per answer."""
 
     answer = models.OneToOneField(Answer, on_delete=models.CASCADE, related_name="campaign_member")
+    response = models.ForeignKey(
+        Response,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The answer's, kept here so that the results views and downloads find a "
+        "response's campaigns by an index of their own",
+    )
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="members")
     similarity = models.FloatField(
         help_text="Jaccard similarity of its word 3-grams to the representative's, 0 to 1"

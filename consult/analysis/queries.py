@@ -22,6 +22,8 @@ from django.db.models import (
     Count,
     Exists,
     FilteredRelation,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -161,8 +163,8 @@ def campaign_responses_left_out(
         standing = Campaign.objects.filter(
             consultation=consultation, confirmed=True, kept_response__isnull=False
         )
-        members = members.exclude(answer__response_id__in=standing.values("kept_response_id"))
-    return members.values("answer__response_id")
+        members = members.exclude(response_id__in=standing.values("kept_response_id"))
+    return members.values("response_id")
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,25 @@ class Counts:
             total=self.total - part.total, chosen=chosen, answered=answered, per_day=per_day
         )
 
+    def only(self, question_ids: set[int] | None, *, per_day: bool) -> Counts:
+        """These counts for some questions (all with None), with or without the days (the
+        running counts give every question and day whatever was asked)."""
+        return Counts(
+            total=self.total,
+            chosen=defaultdict(
+                dict,
+                {
+                    q: by_option
+                    for q, by_option in self.chosen.items()
+                    if question_ids is None or q in question_ids
+                },
+            ),
+            answered={
+                q: n for q, n in self.answered.items() if question_ids is None or q in question_ids
+            },
+            per_day=self.per_day if per_day else (),
+        )
+
 
 def counts(
     *,
@@ -271,7 +292,7 @@ def counts(
 ) -> Counts:
     """Unfiltered, from the running counts (a few hundred rows, 3 queries); filtered, by
     grouping the chosen responses' answers (of ``questions`` if given): at most 4 queries,
-    one fewer without ``per_day``.
+    one fewer without ``per_day``; campaigns counted once or excluded add 4 more.
 
     With campaigns counted once or excluded, the responses left out are counted and taken
     away: they are a minority, so grouping them is quicker than grouping the rest, and
@@ -288,7 +309,9 @@ def counts(
             questions=questions,
             per_day=per_day,
         )
-        return whole.minus(_counts_grouped(left_out, spec, questions=questions, per_day=per_day))
+        part = _counts_grouped(left_out, spec, questions=questions, per_day=per_day)
+        asked_about = None if questions is None else {q.id for q in questions}
+        return whole.minus(part).only(asked_about, per_day=per_day)
     if not filters:
         return _counts_tallied(consultation)
     responses = responses_filtered(consultation=consultation, spec=spec, filters=filters)
@@ -384,7 +407,7 @@ def drafts_by_last_section(
 
 def results(*, consultation: Consultation, spec: ConsultationSpec, filters: Filters) -> Results:
     """Counts and percentages for every question, for the filtered responses: at most 5
-    queries (4 without filters)."""
+    queries (4 without filters), and 4 more with campaigns counted once or excluded."""
     counted = counts(consultation=consultation, spec=spec, filters=filters)
     total, option_counts = counted.total, counted.chosen
     responses = responses_filtered(consultation=consultation, spec=spec, filters=filters)
@@ -614,10 +637,11 @@ def text_answers(
     filters: Filters,
     search: str = "",
     theme: Theme | None = None,
+    campaign: Campaign | None = None,
     unreviewed: bool = False,
 ) -> QuerySet[Answer]:
-    """Answers to an open question, newest first, narrowed by filters, words and theme
-    (only those given it by a suggestion and not yet reviewed, if ``unreviewed``)."""
+    """Answers to an open question, newest first, narrowed by filters, words, theme (only
+    those given it by a suggestion and not yet reviewed, if ``unreviewed``) and campaign."""
     answers = answers_filtered(consultation=consultation, spec=spec, filters=filters).filter(
         question_id=question.id
     )
@@ -629,6 +653,8 @@ def text_answers(
         answers = answers.filter(
             Exists(AnswerTheme.objects.filter(answer=OuterRef("pk"), **condition))
         )
+    if campaign is not None:
+        answers = answers.filter(campaign_member__campaign=campaign)
     return answers.select_related("response").order_by("-response__submitted_at", "-pk")
 
 
@@ -723,6 +749,64 @@ def who_responded(
             )
         )
     return results
+
+
+# Campaigns ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignVariant:
+    """One version of a campaign's text: the members whose normalised text is the same."""
+
+    fingerprint: str
+    text: str
+    count: int
+    similarity: float
+
+
+def campaigns_by_question(
+    *, consultation: Consultation, spec: ConsultationSpec
+) -> list[tuple[QuestionSpec, list[Campaign]]]:
+    """Every open question with its campaigns, largest first (one query)."""
+    by_question: dict[int, list[Campaign]] = defaultdict(list)
+    for campaign in Campaign.objects.filter(consultation=consultation):
+        by_question[campaign.question_id].append(campaign)
+    return [(question, by_question[question.id]) for question in text_questions(spec)]
+
+
+def campaign_variants(campaign: Campaign) -> QuerySet[CampaignMember, dict[str, Any]]:
+    """The campaign's versions of its text that count (sent, not withdrawn), most common
+    first, as rows of fingerprint, count, similarity and the first answer's id; give a
+    page of them to ``campaign_variant_texts``."""
+    return (
+        campaign.members.filter(response__status=ResponseStatus.SUBMITTED)
+        .values("fingerprint")
+        .annotate(n=Count("pk"), similarity=Max("similarity"), first=Min("answer_id"))
+        .order_by("-n", "first")
+    )
+
+
+def campaign_variant_texts(rows: Iterable[Mapping[str, Any]]) -> list[CampaignVariant]:
+    """Rows of ``campaign_variants`` with their text (one query)."""
+    rows = list(rows)
+    texts = dict(
+        Answer.objects.filter(pk__in=[row["first"] for row in rows]).values_list("pk", "text")
+    )
+    return [
+        CampaignVariant(
+            fingerprint=row["fingerprint"],
+            text=texts.get(row["first"]) or "",
+            count=row["n"],
+            similarity=row["similarity"],
+        )
+        for row in rows
+    ]
+
+
+def answer_campaigns(answers: Iterable[Answer]) -> dict[int, Campaign]:
+    """The campaign of each answer in a page of answers that is in one (one query)."""
+    members = CampaignMember.objects.filter(answer__in=list(answers)).select_related("campaign")
+    return {member.answer_id: member.campaign for member in members}
 
 
 # Data subject requests (a data controller's view of one response) ----------------------

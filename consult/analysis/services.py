@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, FloatField, Min, Value, When
+from django.db.models import Case, Count, FloatField, Min, Q, Value, When
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from consult.analysis.campaigns import similarity, text_normalise, text_shingles
@@ -41,7 +41,7 @@ from consult.analysis.tasks import theme_suggestions_run
 from consult.analysis.themes import TERMS
 from consult.consultations.models import Question
 from consult.consultations.queries import ConsultationSpec
-from consult.responses.models import Answer, Response
+from consult.responses.models import Answer, Response, ResponseStatus
 from consult.responses.services import tallies_add
 
 
@@ -205,7 +205,7 @@ def response_erase(*, response: Response, user: User, case: str, now: datetime) 
         counted = Response.objects.counted().filter(pk=response.pk)
         tallies_add(responses=counted, sign=-1)  # nothing, unless it was counted
         campaigns = list(
-            Campaign.objects.filter(members__answer__response=response).values_list("pk", flat=True)
+            Campaign.objects.filter(members__response=response).values_list("pk", flat=True)
         )
         response.delete()  # its answers, their themes, coding log, campaign memberships...
         Campaign.objects.filter(pk__in=campaigns).figures_refresh(now=now)  # empty ones go
@@ -291,27 +291,34 @@ def campaign_release(
 
 
 def _campaign_variants_check(campaign: Campaign, fingerprints: Collection[str]) -> None:
+    """The chosen variants must be the campaign's, some of them must count (a response
+    sent them that was not withdrawn), and some that count must stay."""
     chosen = set(fingerprints)
     present = set(
         campaign.members.filter(fingerprint__in=chosen).values_list("fingerprint", flat=True)
     )
-    if not chosen or present != chosen:
+    counted = campaign.members.filter(response__status=ResponseStatus.SUBMITTED)
+    if not chosen or present != chosen or not counted.filter(fingerprint__in=chosen).exists():
         raise CampaignChangeError("Select the versions of the text to move, from this campaign")
-    if not campaign.members.exclude(fingerprint__in=chosen).exists():
+    if not counted.exclude(fingerprint__in=chosen).exists():
         raise CampaignChangeError(
             "Leave at least one version of the text in this campaign; to take every answer "
-            "out, use ‘Not a campaign’"
+            "out, use ‘Take out of campaigns’ with every version selected"
         )
 
 
 def _campaign_representative_set(campaign: Campaign) -> None:
-    """Make the campaign's most common variant its representative (ties: the one sent
-    first) and measure every variant's similarity to it again: one UPDATE per 500
-    variants."""
+    """Make the campaign's most common variant that counts its representative (ties: the
+    one sent first) and measure every variant's similarity to it again: one UPDATE per 500
+    variants. Withdrawn responses' answers keep their variant but do not count."""
     variants = list(
         campaign.members.values("fingerprint")
-        .annotate(n=Count("pk"), first=Min("answer_id"))
-        .order_by("-n", "first")
+        .annotate(
+            n=Count("pk", filter=Q(response__status=ResponseStatus.SUBMITTED)),
+            sent=Min("response__submitted_at"),
+            first=Min("answer_id"),
+        )
+        .order_by("-n", "sent", "first")
         .values_list("fingerprint", "first")
     )
     texts = dict(
@@ -352,7 +359,7 @@ def campaigns_after_withdrawal(
 ) -> None:
     """A withdrawn response no longer counts: its campaigns' figures are set again (a
     receiver of ``response_withdrawn``)."""
-    Campaign.objects.filter(members__answer__response=response).distinct().figures_refresh(now=now)
+    Campaign.objects.filter(members__response=response).distinct().figures_refresh(now=now)
 
 
 # Theme suggestions ----------------------------------------------------------------------

@@ -16,6 +16,17 @@ urlpatterns = [
     path("data-requests/<str:reference>/erase/", views.subject_erase, name="subject_erase"),
     path("<slug:slug>/", views.dashboard, name="dashboard"),
     path("<slug:slug>/cross-tabulation/", views.crosstab, name="crosstab"),
+    path("<slug:slug>/campaigns/", views.campaigns, name="campaigns"),
+    path("<slug:slug>/campaigns/<int:pk>/", views.campaign, name="campaign"),
+    path(
+        "<slug:slug>/campaigns/<int:pk>/confirm/", views.campaign_confirm, name="campaign_confirm"
+    ),
+    path("<slug:slug>/campaigns/<int:pk>/rename/", views.campaign_rename, name="campaign_rename"),
+    path(
+        "<slug:slug>/campaigns/<int:pk>/versions/",
+        views.campaign_variants,
+        name="campaign_variants",
+    ),
     path("<slug:slug>/free-text/<str:key>/", views.free_text, name="free_text"),
     path("<slug:slug>/free-text/<str:key>/themes/", views.theme_add, name="theme_add"),
     path(

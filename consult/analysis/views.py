@@ -17,6 +17,8 @@ from django_otp import login as otp_login
 from consult.analysis import queries, services
 from consult.analysis.access import analyst_required, data_controller_required, has_role
 from consult.analysis.forms import (
+    CampaignRenameForm,
+    CampaignVariantsForm,
     CodingForm,
     ErasureForm,
     FilterForm,
@@ -30,6 +32,8 @@ from consult.analysis.forms import (
     filter_questions,
 )
 from consult.analysis.models import (
+    Campaign,
+    CampaignScan,
     Role,
     SubjectRequestAction,
     SubjectRequestRecord,
@@ -44,6 +48,7 @@ from consult.responses.models import Answer, Response
 from consult.responses.queries import response_answer_map
 
 ANSWERS_PER_PAGE = 25
+VARIANTS_PER_PAGE = 50
 DEFAULT_SUPPRESSION = 10
 
 
@@ -179,6 +184,7 @@ def free_text(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     question = _text_question(spec, key)
     search = request.GET.get("q", "").strip()[:200]
     theme = _selected_theme(question, request.GET.get("theme"))
+    in_campaign = _selected_campaign(question, request.GET.get("campaign"))
     unreviewed = theme is not None and request.GET.get("unreviewed") == "1"
     answers = queries.text_answers(
         consultation=context["consultation"],
@@ -187,6 +193,7 @@ def free_text(request: HttpRequest, slug: str, key: str) -> HttpResponse:
         filters=context["filters"],
         search=search,
         theme=theme,
+        campaign=in_campaign,
         unreviewed=unreviewed,
     )
     page = Paginator(answers, ANSWERS_PER_PAGE).get_page(request.GET.get("page"))
@@ -201,9 +208,12 @@ def free_text(request: HttpRequest, slug: str, key: str) -> HttpResponse:
         "keep_params": [
             ("q", search),
             ("theme", request.GET.get("theme", "")),
+            ("campaign", request.GET.get("campaign", "")),
             ("unreviewed", "1" if unreviewed else ""),
         ],
         "question": question,
+        "in_campaign": in_campaign,
+        "answer_campaigns": queries.answer_campaigns(page.object_list),
         "search": search,
         "terms": queries.search_terms(search),
         "theme": theme,
@@ -222,6 +232,12 @@ def _selected_theme(question: QuestionSpec, value: str | None) -> Theme | None:
     if not value or not value.isdigit():
         return None
     return Theme.objects.filter(question_id=question.id, pk=int(value)).first()
+
+
+def _selected_campaign(question: QuestionSpec, value: str | None) -> Campaign | None:
+    if not value or not value.isdigit():
+        return None
+    return Campaign.objects.filter(question_id=question.id, pk=int(value)).first()
 
 
 def _respondent_type_labels(spec: ConsultationSpec) -> dict[str, str]:
@@ -281,6 +297,137 @@ def answer_code(request: HttpRequest, slug: str, key: str, answer_id: int) -> Ht
     query = request.POST.get("next", "")
     listing = reverse("analysis:free_text", args=[slug, key])
     return redirect(f"{listing}{query if query.startswith('?') else ''}#answer-{answer.pk}")
+
+
+# Campaigns: what detection found (manage.py detect_campaigns), for analysts to review.
+
+
+@analyst_required
+def campaigns(request: HttpRequest, slug: str) -> HttpResponse:
+    consultation = get_object_or_404(Consultation, slug=slug)
+    spec = consultation_spec(consultation)
+    by_question = queries.campaigns_by_question(consultation=consultation, spec=spec)
+    scans = dict(
+        CampaignScan.objects.filter(question__consultation=consultation).values_list(
+            "question_id", "scanned_at"
+        )
+    )
+    context = {
+        "consultation": consultation,
+        "by_question": by_question,
+        "scanned_at": max(scans.values(), default=None),
+        "unscanned": [q for q, _ in by_question if q.id not in scans],
+        "confirmed": sum(c.confirmed for _, found in by_question for c in found),
+    }
+    return render(request, "analysis/campaigns.html", context)
+
+
+def _campaign(slug: str, pk: int) -> Campaign:
+    return get_object_or_404(
+        Campaign.objects.select_related("consultation", "question", "confirmed_by"),
+        consultation__slug=slug,
+        pk=pk,
+    )
+
+
+@analyst_required
+def campaign(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    found = _campaign(slug, pk)
+    return _campaign_page(request, found, CampaignRenameForm(initial={"name": found.name}), None)
+
+
+def _campaign_page(
+    request: HttpRequest,
+    found: Campaign,
+    rename_form: CampaignRenameForm,
+    variants_form: CampaignVariantsForm | None,
+    status: int = 200,
+) -> HttpResponse:
+    page = Paginator(queries.campaign_variants(found), VARIANTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "consultation": found.consultation,
+        "campaign": found,
+        "rename_form": rename_form,
+        "variants_form": variants_form,
+        "chosen": set(request.POST.getlist("variants")),
+        "page": page,
+        "variants": queries.campaign_variant_texts(page.object_list),
+    }
+    return render(request, "analysis/campaign.html", context, status=status)
+
+
+@analyst_required
+@require_POST
+def campaign_confirm(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    found = _campaign(slug, pk)
+    confirmed = request.POST.get("confirmed") != "no"
+    services.campaign_confirm(
+        campaign=found,
+        user=request.user,  # type: ignore[arg-type]
+        confirmed=confirmed,
+        now=timezone.now(),
+    )
+    messages.success(
+        request,
+        f"Campaign “{found.name}” confirmed: it now counts once, or not at all, when you "
+        "choose so in the results."
+        if confirmed
+        else f"Campaign “{found.name}” is no longer confirmed: its responses count as any other.",
+    )
+    return redirect("analysis:campaign", slug=slug, pk=pk)
+
+
+@analyst_required
+@require_POST
+def campaign_rename(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    found = _campaign(slug, pk)
+    form = CampaignRenameForm(request.POST)
+    if not form.is_valid():
+        return _campaign_page(request, found, form, None, status=400)
+    services.campaign_rename(campaign=found, name=form.cleaned_data["name"], now=timezone.now())
+    messages.success(request, f"Campaign renamed “{found.name}”.")
+    return redirect("analysis:campaign", slug=slug, pk=pk)
+
+
+@analyst_required
+@require_POST
+def campaign_variants(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Split chosen versions of the text off into a new campaign, or take them out."""
+    found = _campaign(slug, pk)
+    fingerprints = list(found.members.values_list("fingerprint", flat=True).distinct())
+    form = CampaignVariantsForm(request.POST, variants=fingerprints)
+    rename_form = CampaignRenameForm(initial={"name": found.name})
+    if not form.is_valid():
+        return _campaign_page(request, found, rename_form, form, status=400)
+    chosen, now = form.cleaned_data["variants"], timezone.now()
+    try:
+        if form.cleaned_data["action"] == form.SPLIT:
+            new = services.campaign_split(
+                campaign=found, fingerprints=chosen, name=form.cleaned_data["name"], now=now
+            )
+            messages.success(
+                request,
+                f"{new.size:,} answers moved to the new campaign “{new.name}”. Confirm it "
+                "when you have checked it.",
+            )
+            return redirect("analysis:campaign", slug=slug, pk=new.pk)
+        taken = services.campaign_release(
+            campaign=found,
+            fingerprints=chosen,
+            user=request.user,  # type: ignore[arg-type]
+            now=now,
+        )
+    except services.CampaignChangeError as error:
+        form.add_error("variants", str(error))
+        return _campaign_page(request, found, rename_form, form, status=400)
+    messages.success(
+        request, f"{taken:,} answers taken out of “{found.name}”; detection will leave them out."
+    )
+    if not Campaign.objects.filter(pk=pk).exists():
+        return redirect("analysis:campaigns", slug=slug)
+    return redirect("analysis:campaign", slug=slug, pk=pk)
 
 
 # Data subject requests: data controllers find a response by reference, then export or

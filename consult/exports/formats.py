@@ -91,13 +91,19 @@ def jsonl_chunks(
     spec: ConsultationSpec, columns: list[Column], rows: Iterable[Row]
 ) -> Iterator[bytes]:
     """JSON Lines: one object per response; answers nested by question (matrix rows under
-    their matrix, multiple choice as a list of codes). Values are not altered."""
+    their matrix, multiple choice as a list of codes), and the campaigns its open answers
+    are in by question. Values are not altered."""
     position = {column.name: index for index, column in enumerate(columns)}
     meta = [(column.name, position[column.name]) for column in META_COLUMNS]
     personal = [
         (column.name, index)
         for index, column in enumerate(columns)
-        if column.question is None and column not in META_COLUMNS
+        if column.question is None and column.campaign_of is None and column not in META_COLUMNS
+    ]
+    campaigns = [
+        (column.campaign_of.key, index)
+        for index, column in enumerate(columns)
+        if column.campaign_of is not None
     ]
     matrices: list[tuple[str, list[tuple[str, int]]]] = []
     multiples: list[tuple[str, int, list[tuple[str, int]]]] = []
@@ -132,6 +138,7 @@ def jsonl_chunks(
         record: dict[str, Any] = {name: row[at] for name, at in meta}
         record.update((name, "" if row[at] is None else row[at]) for name, at in personal)
         record["answers"] = {key: found[key] for key in order if key in found}
+        record["campaigns"] = {key: row[at] for key, at in campaigns if row[at] is not None}
         lines.append(json.dumps(record, ensure_ascii=False))
         if number % FLUSH_EVERY == 0:
             yield ("\n".join(lines) + "\n").encode("utf-8")

@@ -16,7 +16,7 @@ from django.http import StreamingHttpResponse
 
 from consult.analysis.access import has_role
 from consult.analysis.models import Role
-from consult.analysis.queries import Filters
+from consult.analysis.queries import CampaignCounting, Filters
 from consult.consultations.models import Consultation
 from consult.consultations.queries import ConsultationSpec
 from consult.exports import formats, report
@@ -212,6 +212,8 @@ def filters_described(filters: Filters) -> dict[str, Any]:
         described["from"] = filters.submitted_from.isoformat()
     if filters.submitted_to:
         described["to"] = filters.submitted_to.isoformat()
+    if filters.campaigns != CampaignCounting.ALL:
+        described["campaigns"] = str(filters.campaigns.label)
     return described
 
 
@@ -267,6 +269,11 @@ def report_make(
             *(f"{key}: {', '.join(codes)}" for key, codes in described.get("answers", {}).items()),
             *([f"sent on or after {described['from']}"] if "from" in described else []),
             *([f"sent on or before {described['to']}"] if "to" in described else []),
+            *(
+                [f"{described['campaigns'].lower()} (confirmed campaigns only)"]
+                if "campaigns" in described
+                else []
+            ),
         ],
         generated_at=now.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
     )

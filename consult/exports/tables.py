@@ -8,7 +8,7 @@ answers in one more query, so memory stays flat whatever the number of responses
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from consult.analysis.models import Campaign, CampaignMember
 from consult.analysis.queries import Filters, responses_filtered
 from consult.consultations.models import (
     Consultation,
@@ -50,6 +51,7 @@ class Column:
     question: QuestionSpec | None = None
     option: OptionSpec | None = None  # for a multiple-choice option's own column
     detail: str = ""  # what sets the column apart within its question: a row or an option
+    campaign_of: QuestionSpec | None = None  # for the campaign of an open question's answer
 
     def short_label(self, limit: int) -> str:
         """The label in at most ``limit`` characters, keeping the distinguishing detail."""
@@ -113,7 +115,18 @@ def _question_columns(question: QuestionSpec, *, parent: QuestionSpec) -> list[C
             for option in question.options
         ]
     kind = "code" if question.options else "string"
-    return [Column(question.key, label, kind, question, detail=row)]
+    answer = Column(question.key, label, kind, question, detail=row)
+    if question.type not in TEXT_TYPES:
+        return [answer]
+    campaign = Column(
+        f"{question.key}__campaign",
+        f"{label} – campaign the answer is in (its number and name; “not confirmed” until an "
+        "analyst confirms it)",
+        "string",
+        detail="campaign",
+        campaign_of=question,
+    )
+    return [answer, campaign]
 
 
 def export_responses(
@@ -145,6 +158,7 @@ class Layout:
     flag: dict[int, int]  # multiple-choice option id: position of its column
     text: tuple[int, ...]  # positions of free-text answers (redacted when publishable)
     personal: tuple[tuple[int, str], ...]  # (position, "name" / "organisation_name" / "email")
+    campaign: dict[int, int]  # open question id: position of its answer's campaign
 
     @classmethod
     def of(cls, table: list[Column], *, labels: bool = False) -> Layout:
@@ -154,9 +168,12 @@ class Layout:
         flag: dict[int, int] = {}
         text: list[int] = []
         personal: list[tuple[int, str]] = []
+        campaign: dict[int, int] = {}
         for position, column in enumerate(table):
             question = column.question
-            if question is None:
+            if column.campaign_of is not None:
+                campaign[column.campaign_of.id] = position
+            elif question is None:
                 if column.name in PERSONAL_FIELDS.values():
                     personal.append((position, column.name))
             elif column.option is not None:
@@ -169,12 +186,13 @@ class Layout:
                     text.append(position)
                 for option in question.options:
                     chosen[option.id] = option.label if labels else option.code
-        return cls(len(table), at, chosen, multiple, flag, tuple(text), tuple(personal))
+        return cls(len(table), at, chosen, multiple, flag, tuple(text), tuple(personal), campaign)
 
 
 def export_rows(*, responses: QuerySet[Response], layout: Layout, variant: str) -> Iterator[Row]:
     """Stream the rows, a batch of responses (and their answers) at a time."""
     publishable = variant == Variant.PUBLISHABLE
+    campaigns = campaign_labels(questions=layout.campaign)
     response_rows = responses.values_list(
         "pk", "reference", "submitted_at", "language", "publication"
     ).iterator(chunk_size=BATCH_SIZE)
@@ -185,6 +203,8 @@ def export_rows(*, responses: QuerySet[Response], layout: Layout, variant: str) 
             row[0], row[1], row[2] = reference, iso_utc(submitted_at), language  # META_COLUMNS
             rows[pk] = row
         _answers_place(rows, layout)
+        if campaigns:
+            _campaigns_place(rows, layout, campaigns)
         if publishable:
             for row in rows.values():
                 for position in layout.text:
@@ -216,6 +236,26 @@ def _answers_place(rows: dict[Any, Row], layout: Layout) -> None:
             row[flag[option_id]] = 1
         else:
             row[at[question_id]] = chosen[option_id]
+
+
+def campaign_labels(*, questions: Iterable[int]) -> dict[int, str]:
+    """What the campaign columns say of each campaign of these questions: its number and
+    name, and whether an analyst has confirmed it."""
+    return {
+        pk: f"{pk}: {name}" + ("" if confirmed else " (not confirmed)")
+        for pk, name, confirmed in Campaign.objects.filter(question_id__in=list(questions))
+        .order_by()
+        .values_list("pk", "name", "confirmed")
+    }
+
+
+def _campaigns_place(rows: dict[Any, Row], layout: Layout, labels: dict[int, str]) -> None:
+    members = CampaignMember.objects.filter(response_id__in=list(rows)).values_list(
+        "response_id", "campaign__question_id", "campaign_id"
+    )
+    for response_id, question_id, campaign_id in members:
+        if question_id in layout.campaign:
+            rows[response_id][layout.campaign[question_id]] = labels[campaign_id]
 
 
 def _details_place(rows: dict[Any, Row], layout: Layout, *, named: set[Any] | None) -> None:

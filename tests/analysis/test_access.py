@@ -14,8 +14,11 @@ from django.utils import timezone
 
 import consult.settings as real_settings
 from consult.analysis import services
+from consult.analysis.campaigns import MIN_SIZE, consultation_campaigns_detect
 from consult.analysis.models import (
     AnswerTheme,
+    Campaign,
+    CampaignRelease,
     CodingEvent,
     Role,
     SuggestedAnswer,
@@ -31,6 +34,7 @@ from tests.analysis.conftest import PASSWORD, respond, user_make
 
 SIGN_IN_OUT = {"login", "logout"}
 CODING_POSTS = {"theme_add", "answer_code"}
+CAMPAIGN_POSTS = {"campaign_confirm", "campaign_rename", "campaign_variants"}
 SUGGESTION_POSTS = {
     "suggestions_request",
     "suggestions_merge",
@@ -38,7 +42,7 @@ SUGGESTION_POSTS = {
     "suggestion_rename",
     "suggestion_reject",
 }
-POST_ONLY = CODING_POSTS | SUGGESTION_POSTS | {"subject_export"}
+POST_ONLY = CODING_POSTS | CAMPAIGN_POSTS | SUGGESTION_POSTS | {"subject_export"}
 DATA_CONTROLLERS_ONLY = {"subject_requests", "subject_request", "subject_export", "subject_erase"}
 WORKSPACE = [pattern.name for pattern in urlpatterns if pattern.name not in SIGN_IN_OUT]
 STRONG = "Vellum-orbit-42-quartz"
@@ -46,14 +50,19 @@ STRONG = "Vellum-orbit-42-quartz"
 
 def test_the_walk_covers_the_workspace():
     """The parametrised walk below takes its URLs from urls.py: a new view joins it."""
-    expected = {"index", "dashboard", "crosstab", "free_text"} | POST_ONLY | DATA_CONTROLLERS_ONLY
-    expected |= {"suggestions", "suggestions_progress"}
+    pages = {"index", "dashboard", "crosstab", "free_text", "campaigns", "campaign"}
+    pages |= {"suggestions", "suggestions_progress"}
+    expected = pages | POST_ONLY | DATA_CONTROLLERS_ONLY
     assert expected == set(WORKSPACE)
 
 
 @pytest.fixture
 def sample_kwargs(consultation, analyst) -> dict[str, object]:
-    """A value for every URL parameter: the consultation, an open question, a real answer."""
+    """A value for every URL parameter: the consultation, an open question, a real answer,
+    a campaign."""
+    for _ in range(MIN_SIZE):
+        respond(consultation, datetime(2026, 11, 1, 12, tzinfo=UTC), anything_else="Ban it now.")
+    consultation_campaigns_detect(consultation=consultation, now=timezone.now())
     response = respond(
         consultation,
         datetime(2026, 11, 2, 12, tzinfo=UTC),
@@ -88,6 +97,7 @@ def sample_kwargs(consultation, analyst) -> dict[str, object]:
         "key": "other_safeguards",
         "answer_id": answer.pk,
         "reference": response.reference,
+        "pk": Campaign.objects.get().pk,
         "suggestion_id": suggestions[0].pk,
     }
 
@@ -133,6 +143,23 @@ def test_every_workspace_url_is_for_analysts_and_data_controllers_only(name, sam
 
 def coding_counts() -> tuple[int, int, int]:
     return Theme.objects.count(), AnswerTheme.objects.count(), CodingEvent.objects.count()
+
+
+@pytest.mark.parametrize("name", sorted(CAMPAIGN_POSTS))
+def test_campaign_posts_without_the_role_are_refused_and_change_nothing(name, sample_kwargs):
+    url = url_for(name, sample_kwargs)
+    campaign = Campaign.objects.get()
+    data = {"name": "Renamed", "action": "release", "variants": [campaign.fingerprint]}
+
+    assert_sent_to_sign_in(Client().post(url, data), url)
+    assert client_for(user_make("nobody")).post(url, data).status_code == 403
+    unchanged = Campaign.objects.get()
+    assert (unchanged.name, unchanged.confirmed, unchanged.size) == (
+        campaign.name,
+        False,
+        MIN_SIZE,
+    )
+    assert not CampaignRelease.objects.exists()
 
 
 @pytest.mark.parametrize("name", sorted(CODING_POSTS))

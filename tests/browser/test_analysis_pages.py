@@ -8,14 +8,17 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from consult.analysis.campaigns import campaign_name, consultation_campaigns_detect
 from consult.analysis.models import SuggestionRun, SuggestionRunStatus, ThemeSuggestion
 from consult.analysis.services import analyst_create
 from consult.responses.models import Response
 from consult.responses.synthetic import responses_generate
+from tests.analysis.conftest import respond
 from tests.analysis.generate import generate
 from tests.browser.pages import assert_accessible
 
 PASSWORD = "a long enough passphrase for tests"
+CAMPAIGN = "Ban live facial recognition in public places now. It treats everyone as a suspect."
 
 
 def sign_in(page: Page, site: str, *, data_controller: bool = False) -> None:
@@ -172,3 +175,43 @@ def test_analyst_pages_fit_a_small_screen(page: Page, site: str, open_consultati
         page.goto(site + url)
         width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], f"{url} scrolls sideways: {width}"
+
+
+def test_campaign_pages_are_accessible_and_work_by_keyboard_and_mouse(
+    page: Page, site: str, open_consultation
+):
+    sent = datetime(2026, 10, 1, 12, tzinfo=UTC)
+    for text in [CAMPAIGN] * 5 + [f"{CAMPAIGN} Please."] * 2 + ["Only with a warrant."]:
+        respond(open_consultation, sent, anything_else=text)
+    consultation_campaigns_detect(consultation=open_consultation, now=timezone.now())
+    sign_in(page, site)
+    page.goto(site + reverse("analysis:dashboard", args=[open_consultation.slug]))
+    page.get_by_role("link", name="Campaigns").click()
+    assert_accessible(page, "a11y-analysis-campaigns")
+    page.get_by_role("link", name=campaign_name(CAMPAIGN)).click()
+    assert_accessible(page, "a11y-analysis-campaign")
+
+    page.get_by_role("button", name="Split off into a new campaign").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Select the versions of the text to move"
+    )
+    assert_accessible(page, "a11y-analysis-campaign-errors")
+    page.get_by_label("Campaign name").fill("")
+    page.get_by_role("button", name="Rename").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a name for the campaign")
+    assert_accessible(page, "a11y-analysis-campaign-rename-errors")
+    page.get_by_label(f"{CAMPAIGN} Please.").check()
+    page.get_by_label("Name of the new campaign").fill("Ban it, politely")
+    page.get_by_role("button", name="Split off into a new campaign").click()
+    expect(page.locator("h1")).to_have_text("Campaign “Ban it, politely”")
+    page.get_by_role("button", name="Confirm this campaign").press("Enter")
+    expect(page.get_by_text("Confirmed by analyst")).to_be_visible()
+    assert_accessible(page, "a11y-analysis-campaign-confirmed")
+
+    page.goto(site + reverse("analysis:dashboard", args=[open_consultation.slug]))
+    page.get_by_text("Filter responses").click()
+    page.get_by_label("Campaigns excluded").check()
+    page.get_by_role("button", name="Apply filters").click()
+    # 8 sent, less the 2 in the confirmed campaign
+    expect(page.locator(".govuk-summary-list")).to_contain_text(re.compile(r"filters\s*6"))
+    assert_accessible(page, "a11y-analysis-dashboard-campaigns-excluded")

@@ -8,19 +8,20 @@ from consult.analysis.campaigns import text_fingerprint, text_normalise
 
 
 def members_fingerprint(apps, schema_editor):
-    """The variant of each member found before variants were kept, and the response that
-    stands for each campaign counted once (its first member sent)."""
+    """The variant and response of each member found before they were kept, and the
+    response that stands for each campaign counted once (its first member sent)."""
     Campaign = apps.get_model("analysis", "Campaign")
     CampaignMember = apps.get_model("analysis", "CampaignMember")
     members = CampaignMember.objects.select_related("answer").order_by("pk")
     batch = []
     for member in members.iterator(chunk_size=2000):
         member.fingerprint = text_fingerprint(text_normalise(member.answer.text or "")).hex()
+        member.response_id = member.answer.response_id
         batch.append(member)
         if len(batch) == 2000:
-            CampaignMember.objects.bulk_update(batch, ["fingerprint"])
+            CampaignMember.objects.bulk_update(batch, ["fingerprint", "response"])
             batch = []
-    CampaignMember.objects.bulk_update(batch, ["fingerprint"])
+    CampaignMember.objects.bulk_update(batch, ["fingerprint", "response"])
     for campaign in Campaign.objects.all():
         first = (
             CampaignMember.objects.filter(campaign=campaign, answer__response__status="submitted")
@@ -94,7 +95,27 @@ class Migration(migrations.Migration):
             ),
             preserve_default=False,
         ),
+        migrations.AddField(
+            model_name="campaignmember",
+            name="response",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="responses.response",
+            ),
+        ),
         migrations.RunPython(members_fingerprint, migrations.RunPython.noop, elidable=True),
+        migrations.AlterField(
+            model_name="campaignmember",
+            name="response",
+            field=models.ForeignKey(
+                help_text="The answer's, kept here so that the results views and downloads find a response's campaigns by an index of their own",
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="responses.response",
+            ),
+        ),
         migrations.AlterField(
             model_name="campaign",
             name="confirmed",
