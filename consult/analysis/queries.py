@@ -30,9 +30,10 @@ from django.db.models import (
     Subquery,
     Sum,
     TextChoices,
+    Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Greatest, Lower, StrIndex, Substr, TruncDate
 
 from consult.analysis.models import AnswerTheme, Campaign, CampaignMember, Theme
 from consult.consultations.models import (
@@ -46,6 +47,7 @@ from consult.responses.journey import check_answers_rows
 from consult.responses.models import (
     Answer,
     DayTally,
+    Document,
     OptionTally,
     QuestionTally,
     Response,
@@ -851,3 +853,32 @@ def downloads_since(response: Response) -> QuerySet[DownloadRecord]:
     may be in them (personal details only in the full variant)."""
     since = response.submitted_at or response.started_at
     return DownloadRecord.objects.filter(consultation=response.consultation_id, at__gte=since)
+
+
+# Supporting documents. Only organisations attach them, so a consultation has hundreds at
+# most: a search scans their text (every word of it, anywhere, in any case) with no index
+# of its own, and stays quick.
+SNIPPET_BEFORE = 100
+SNIPPET_LENGTH = 300
+
+
+def documents_found(*, consultation: Consultation, search: str = "") -> QuerySet[Document]:
+    """The supporting documents of the responses that count (sent, not withdrawn), the
+    latest first, without their text; with a search, those whose text holds every word of
+    it, each with ``snippet``, the text around the first word."""
+    documents = (
+        Document.objects.filter(response__consultation=consultation)
+        .filter(response__in=Response.objects.counted())
+        .select_related("response")
+        .defer("text")
+        .order_by("-response__submitted_at", "-pk")
+    )
+    terms = search_terms(search)
+    for term in terms:
+        documents = documents.filter(text__icontains=term)
+    if terms:
+        at = StrIndex(Lower("text"), Value(terms[0].lower()))
+        documents = documents.annotate(
+            snippet=Substr("text", Greatest(at - SNIPPET_BEFORE, 1), SNIPPET_LENGTH)
+        )
+    return documents
