@@ -8,7 +8,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import IO, Any
-from xml.parsers import expat  # nosec B407 - DTDs and entities are refused below
+from xml.parsers import expat  # DTDs and entities are refused below  # nosec B407
 
 import docx
 from django.conf import settings
