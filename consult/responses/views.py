@@ -127,7 +127,8 @@ def document(request: HttpRequest, slug: str) -> HttpResponse:
     if journey.response is None or after is None:
         return redirect(journey.first_gap_url(spec, answers) if journey.response else "/")
     returning_to_check = request.GET.get("return") == "check"
-    form = DocumentForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = DocumentForm(request.POST if posted else None, request.FILES if posted else None)
     if form.is_valid():
         upload = form.cleaned_data["document"]
         if upload is not None and form.inspected is not None:
