@@ -835,10 +835,26 @@ def subject_access_document(*, response: Response, spec: ConsultationSpec) -> di
                 "answer": row["lines"],
                 "codes": _codes(answers.get(row["key"])),
             }
-            for section in check_answers_rows(spec, answers, slug=None)
+            for section in check_answers_rows(spec, answers, slug=None, response=response)
             for row in section["rows"]
         ],
+        "supporting_document": _document_described(response),
         "themes_given_by_analysts": [{"key": key, "theme": name} for key, name in themes],
+    }
+
+
+def _document_described(response: Response) -> dict[str, object] | None:
+    """The supporting document as held (the file itself is downloaded from the workspace's
+    documents page)."""
+    document = Document.objects.filter(response=response).defer("text").first()
+    if document is None:
+        return None
+    return {
+        "file_name_as_sent": document.original_name,
+        "type": document.get_kind_display(),
+        "bytes": document.size,
+        "sha256": document.sha256,
+        "uploaded_at": document.uploaded_at.isoformat(),
     }
 
 

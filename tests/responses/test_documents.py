@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from consult.analysis import services as analysis_services
 from consult.analysis.models import Role
+from consult.analysis.queries import subject_access_document
 from consult.consultations.queries import consultation_spec
 from consult.exports.models import DownloadRecord
 from consult.responses import services
@@ -435,7 +436,7 @@ def test_analysts_find_documents_by_their_text(
     url = reverse("analysis:documents", args=[consultation.slug])
     everything = analyst.get(url).content.decode()
     assert "2 documents" in everything
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):  # session, user, role; consultation, count, page
         found = analyst.get(url, {"q": "oversight WATCHLIST"}).content.decode()
     assert "1 document containing" in found
     assert sent_with_document.reference in found
@@ -517,3 +518,19 @@ def test_data_packages_leave_out_withdrawn_responses_documents(three_organisatio
     client = Client()
     client.force_login(user_make("controller", Role.DATA_CONTROLLER))
     assert not any(withdrawn.reference in path for path in package_documents(client, "full"))
+
+
+def test_the_subject_access_export_describes_the_document(sent_with_document):
+    held = subject_access_document(
+        response=sent_with_document, spec=consultation_spec(sent_with_document.consultation)
+    )
+    document = Document.objects.get()
+    assert held["supporting_document"] == {
+        "file_name_as_sent": document.original_name,
+        "type": "PDF",
+        "bytes": document.size,
+        "sha256": document.sha256,
+        "uploaded_at": document.uploaded_at.isoformat(),
+    }
+    rows = [row for row in held["answers"] if row["key"] == "document"]
+    assert rows[0]["answer"][0].startswith(f"{document.original_name} (PDF, ")
