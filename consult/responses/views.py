@@ -124,8 +124,10 @@ def document(request: HttpRequest, slug: str) -> HttpResponse:
     spec = consultation_spec(journey.consultation)
     answers = journey.answers(spec)
     after = document_section(spec=spec, answers=answers)
-    if journey.response is None or after is None:
-        return redirect(journey.first_gap_url(spec, answers) if journey.response else "/")
+    if journey.response is None:
+        return redirect("responses:start", slug=slug)
+    if after is None:  # not answering for an organisation
+        return redirect(journey.first_gap_url(spec, answers))
     returning_to_check = request.GET.get("return") == "check"
     posted = request.method == "POST"
     form = DocumentForm(request.POST if posted else None, request.FILES if posted else None)

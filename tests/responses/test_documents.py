@@ -114,6 +114,11 @@ def test_the_section_after_goes_back_to_the_upload(organisation, consultation):
     assert f'href="{document_url(consultation)}"' in page.content.decode()
 
 
+def test_without_a_draft_the_page_sends_people_to_the_start(client, consultation):
+    reply = client.get(document_url(consultation))
+    assert reply["Location"] == reverse("responses:start", args=[consultation.slug])
+
+
 def test_individuals_are_never_offered_it(client, consultation):
     spec = consultation_spec(consultation)
     reply = client.post(
