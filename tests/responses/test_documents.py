@@ -411,6 +411,7 @@ def test_analysts_download_a_document_as_an_attachment_recorded_in_the_log(sent_
     assert reply["Content-Type"] == "application/pdf"
     assert reply["X-Content-Type-Options"] == "nosniff"
     assert reply["Cache-Control"] == "no-store"
+    assert reply["Content-Security-Policy"] == "default-src 'none'; sandbox"
     record = DownloadRecord.objects.get()
     assert (record.user, record.format, record.filename) == (user, "document", f"{reference}.pdf")
     assert record.filters == {"response": reference}
