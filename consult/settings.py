@@ -192,8 +192,6 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-FILE_UPLOAD_PERMISSIONS = 0o640
-FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
 # EMAIL_URL: consolemail:// (default, prints mail), smtp+tls://user:password@host:587, ...
 _email = env.email_url("EMAIL_URL", default="consolemail://")

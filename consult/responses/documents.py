@@ -1,5 +1,5 @@
-"""Supporting documents: their private storage, the upload size limit, and what a file
-really is (from its bytes, never its name) with its text for the analysts' search."""
+"""Supporting documents: the upload size limit, and what a file really is (from its bytes,
+never its name) with its text for the analysts' search. Their storage: ``storage.py``."""
 
 from __future__ import annotations
 
@@ -62,9 +62,9 @@ class OversizedUpload(UploadedFile):
 
 
 class SizeLimitUploadHandler(FileUploadHandler):
-    """Stops keeping a file's bytes once it passes ``DOCUMENT_MAX_BYTES``: the rest of the
-    upload is read and thrown away (the browser must finish sending before it can get the
-    page that says so), so no file larger than the limit reaches memory or disk."""
+    """Stops passing a file's bytes on once it passes ``DOCUMENT_MAX_BYTES``: the rest of
+    the upload is read and thrown away (the browser must finish sending before it can get
+    the page that says so), so no more than the limit of a file reaches memory or disk."""
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
