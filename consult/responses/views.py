@@ -130,6 +130,12 @@ def document(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(journey.first_gap_url(spec, answers))
     returning_to_check = request.GET.get("return") == "check"
     posted = request.method == "POST"
+    # Reading a document costs more than saving answers: uploads count against the hourly
+    # limit of submissions, in a group of their own.
+    if request.FILES and too_many(
+        request, group="document-upload", per_hour=settings.RESPONSE_SUBMISSIONS_PER_HOUR
+    ):
+        return rate_limited(request)
     form = DocumentForm(request.POST if posted else None, request.FILES if posted else None)
     if form.is_valid():
         upload = form.cleaned_data["document"]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -311,6 +312,17 @@ def test_a_refused_file_leaves_the_attached_one_in_place(organisation, consultat
     assert "paper.pdf" in reply.content.decode()
     assert Document.objects.get().original_name == "paper.pdf"
     assert len(stored_files(settings)) == 1
+
+
+def test_uploads_from_one_connection_are_limited_per_hour(organisation, consultation, settings):
+    cache.clear()  # the counters of earlier tests' uploads
+    settings.RESPONSE_SUBMISSIONS_PER_HOUR = 2
+    for _ in range(2):
+        assert upload(organisation, consultation, "paper.pdf", pdf_bytes()).status_code == 302
+    refused = upload(organisation, consultation, "other.pdf", pdf_bytes())
+    assert refused.status_code == 429
+    assert Document.objects.get().original_name == "paper.pdf"
+    cache.clear()
 
 
 def test_the_size_limit_is_a_setting(organisation, consultation, settings):
