@@ -178,6 +178,23 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Supporting documents that organisations attach to their responses (docs/security.md):
+# kept in a private folder that no URL maps to, outside the web root and the static
+# files; analysts download them through the workspace. Larger files are refused, and
+# the upload handler stops taking a file's bytes once it passes the limit.
+DOCUMENTS_ROOT = Path(env.str("DOCUMENTS_ROOT", default=str(BASE_DIR / "private" / "documents")))
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+if DOCUMENTS_ROOT.resolve().is_relative_to(Path(STATIC_ROOT).resolve()) or any(
+    DOCUMENTS_ROOT.resolve().is_relative_to(Path(folder).resolve())
+    for folder in (BASE_DIR / "consult" / "static", BASE_DIR / "build" / "static")
+):
+    raise ImproperlyConfigured("DOCUMENTS_ROOT must not be inside a folder of static files.")
+FILE_UPLOAD_HANDLERS = [
+    "consult.responses.documents.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 # EMAIL_URL: consolemail:// (default, prints mail), smtp+tls://user:password@host:587, ...
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]

@@ -27,6 +27,12 @@ def consultation(db) -> Consultation:
 
 
 @pytest.fixture(autouse=True)
+def _documents_in_tmp_path(settings, tmp_path):
+    """Supporting documents go to the test's own folder, never into the repository."""
+    settings.DOCUMENTS_ROOT = tmp_path / "documents"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_consultation_specs():
     """Transactional tests recreate rows whose ids may repeat: start each with no cache."""
     consultation_spec_forget()

@@ -74,3 +74,21 @@ def test_with_redis_rate_limits_and_sessions_are_shared_through_it():
     settings = json.loads(result.stdout)
     assert settings["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert settings["sessions"] == "django.contrib.sessions.backends.cached_db"
+
+
+def test_documents_are_kept_outside_the_static_files():
+    result = load_settings(DEBUG="true", DOCUMENTS_ROOT=str(ROOT / "staticfiles" / "documents"))
+    assert result.returncode != 0
+    assert "DOCUMENTS_ROOT must not be inside a folder of static files" in result.stderr
+    result = load_settings(DEBUG="true", DOCUMENT_MAX_BYTES="2048")
+    assert result.returncode == 0, result.stderr
+
+
+def test_documents_default_to_a_private_folder_and_ten_megabytes():
+    import consult.settings as real_settings
+
+    assert Path(real_settings.DOCUMENTS_ROOT) == ROOT / "private" / "documents"
+    assert real_settings.DOCUMENT_MAX_BYTES == 10 * 1024 * 1024
+    assert real_settings.FILE_UPLOAD_HANDLERS[0] == (
+        "consult.responses.documents.SizeLimitUploadHandler"
+    )

@@ -30,9 +30,10 @@ from django.db.models import (
     Subquery,
     Sum,
     TextChoices,
+    Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Greatest, Lower, StrIndex, Substr, TruncDate
 
 from consult.analysis.models import (
     AnswerTheme,
@@ -55,6 +56,7 @@ from consult.responses.journey import check_answers_rows
 from consult.responses.models import (
     Answer,
     DayTally,
+    Document,
     OptionTally,
     QuestionTally,
     Response,
@@ -859,10 +861,26 @@ def subject_access_document(*, response: Response, spec: ConsultationSpec) -> di
                 "answer": row["lines"],
                 "codes": _codes(answers.get(row["key"])),
             }
-            for section in check_answers_rows(spec, answers, slug=None)
+            for section in check_answers_rows(spec, answers, slug=None, response=response)
             for row in section["rows"]
         ],
+        "supporting_document": _document_described(response),
         "themes_given_by_analysts": [{"key": key, "theme": name} for key, name in themes],
+    }
+
+
+def _document_described(response: Response) -> dict[str, object] | None:
+    """The supporting document as held (the file itself is downloaded from the workspace's
+    documents page)."""
+    document = Document.objects.filter(response=response).defer("text").first()
+    if document is None:
+        return None
+    return {
+        "file_name_as_sent": document.original_name,
+        "type": document.get_kind_display(),
+        "bytes": document.size,
+        "sha256": document.sha256,
+        "uploaded_at": document.uploaded_at.isoformat(),
     }
 
 
@@ -957,3 +975,32 @@ def suggestion_progress(run: SuggestionRun, *, now: datetime) -> dict[str, objec
         "total": run.total,
         "text": text,
     }
+
+
+# Supporting documents. Only organisations attach them, so a consultation has hundreds at
+# most: a search scans their text (every word of it, anywhere, in any case) with no index
+# of its own, and stays quick.
+SNIPPET_BEFORE = 100
+SNIPPET_LENGTH = 300
+
+
+def documents_found(*, consultation: Consultation, search: str = "") -> QuerySet[Document]:
+    """The supporting documents of the responses that count (sent, not withdrawn), the
+    latest first, without their text; with a search, those whose text holds every word of
+    it, each with ``snippet``, the text around the first word."""
+    documents = (
+        Document.objects.filter(response__consultation=consultation)
+        .filter(response__in=Response.objects.counted())
+        .select_related("response")
+        .defer("text")
+        .order_by("-response__submitted_at", "-pk")
+    )
+    terms = search_terms(search)
+    for term in terms:
+        documents = documents.filter(text__icontains=term)
+    if terms:
+        at = StrIndex(Lower("text"), Value(terms[0].lower()))
+        documents = documents.annotate(
+            snippet=Substr("text", Greatest(at - SNIPPET_BEFORE, 1), SNIPPET_LENGTH)
+        )
+    return documents

@@ -41,8 +41,8 @@ from consult.analysis.tasks import theme_suggestions_run
 from consult.analysis.themes import TERMS
 from consult.consultations.models import Question
 from consult.consultations.queries import ConsultationSpec
-from consult.responses.models import Answer, Response, ResponseStatus
-from consult.responses.services import tallies_add
+from consult.responses.models import Answer, Document, Response, ResponseStatus
+from consult.responses.services import documents_delete, tallies_add
 
 
 def analyst_create(
@@ -207,6 +207,7 @@ def response_erase(*, response: Response, user: User, case: str, now: datetime) 
         campaigns = list(
             Campaign.objects.filter(members__response=response).values_list("pk", flat=True)
         )
+        documents_delete(documents=Document.objects.filter(response=response))  # and its file
         response.delete()  # its answers, their themes, coding log, campaign memberships...
         Campaign.objects.filter(pk__in=campaigns).figures_refresh(now=now)  # empty ones go
 

@@ -27,6 +27,12 @@ urlpatterns = [
         views.campaign_variants,
         name="campaign_variants",
     ),
+    path("<slug:slug>/documents/", views.documents, name="documents"),
+    path(
+        "<slug:slug>/documents/<str:reference>/",
+        views.document_download,
+        name="document_download",
+    ),
     path("<slug:slug>/free-text/<str:key>/", views.free_text, name="free_text"),
     path("<slug:slug>/free-text/<str:key>/themes/", views.theme_add, name="theme_add"),
     path(

@@ -43,11 +43,14 @@ from consult.analysis.models import (
 )
 from consult.consultations.models import Consultation
 from consult.consultations.queries import ConsultationSpec, QuestionSpec, consultation_spec
+from consult.exports.models import Channel
+from consult.exports.services import document_download as document_download_make
 from consult.responses.journey import check_answers_rows
-from consult.responses.models import Answer, Response
+from consult.responses.models import Answer, Document, Response
 from consult.responses.queries import response_answer_map
 
 ANSWERS_PER_PAGE = 25
+DOCUMENTS_PER_PAGE = 25
 VARIANTS_PER_PAGE = 50
 DEFAULT_SUPPRESSION = 10
 
@@ -745,3 +748,43 @@ def suggestions_merge(request: HttpRequest, slug: str, key: str) -> HttpResponse
     else:
         messages.success(request, f"Suggestions merged into “{merged.name}”.")
     return redirect("analysis:suggestions", slug=slug, key=key)
+
+
+@analyst_required
+def documents(request: HttpRequest, slug: str) -> HttpResponse:
+    """The supporting documents of the responses that count, searchable by their text."""
+    consultation = get_object_or_404(Consultation, slug=slug)
+    search = request.GET.get("q", "").strip()[:200]
+    found = queries.documents_found(consultation=consultation, search=search)
+    page = Paginator(found, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "consultation": consultation,
+        "search": search,
+        "terms": queries.search_terms(search),
+        "page": page,
+        "keep_params": [("q", search)],
+    }
+    return render(request, "analysis/documents.html", context)
+
+
+@analyst_required
+def document_download(request: HttpRequest, slug: str, reference: str) -> HttpResponse:
+    """A supporting document as sent, as an attachment (never shown in the browser),
+    recorded in the download log. Documents of withdrawn responses and drafts are not
+    offered."""
+    document = get_object_or_404(
+        Document.objects.select_related("response__consultation").defer("text"),
+        response__consultation__slug=slug,
+        response__reference=reference,
+        response__in=Response.objects.counted(),
+    )
+    download = document_download_make(
+        user=request.user,  # type: ignore[arg-type]
+        document=document,
+        channel=Channel.WORKSPACE,
+        now=timezone.now(),
+    )
+    reply = download.as_response()
+    reply["X-Content-Type-Options"] = "nosniff"
+    reply["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return reply  # type: ignore[return-value]

@@ -9,7 +9,9 @@ import csv
 import io
 import json
 import re
+import shutil
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from typing import IO, Any
 from consult.consultations.models import QuestionType
 from consult.consultations.queries import ConsultationSpec
 from consult.exports.tables import META_COLUMNS, Column, Row
+from consult.responses.storage import documents_storage
 
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -349,16 +352,31 @@ def xlsx_chunks(columns: list[Column], rows: Iterable[Row], about: About) -> Ite
 
 
 def datapackage_writer(
-    columns: list[Column], rows: Iterable[Row], about: About, *, name: str
+    columns: list[Column],
+    rows: Iterable[Row],
+    about: About,
+    *,
+    name: str,
+    documents: Callable[[], Iterable[tuple[str, str]]] = lambda: (),
 ) -> Callable[[IO[bytes]], None]:
     """A Frictionless data package: responses.csv and codebook.csv, each with a Table
-    Schema in datapackage.json, and a README."""
+    Schema in datapackage.json, a README, and the supporting ``documents`` (path in the
+    package, stored name), each copied from storage a chunk at a time."""
 
     def write(handle: IO[bytes]) -> None:
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             with archive.open("responses.csv", "w", force_zip64=True) as target:
                 for chunk in csv_chunks(columns, rows):
                     target.write(chunk)
+            for path, stored in documents():
+                # PDF, DOCX and ODT are compressed already: stored as they are.
+                info = zipfile.ZipInfo(path, date_time=time.gmtime()[:6])
+                info.compress_type = zipfile.ZIP_STORED
+                with (
+                    documents_storage.open(stored, "rb") as source,
+                    archive.open(info, "w", force_zip64=True) as target,
+                ):
+                    shutil.copyfileobj(source, target, FILE_CHUNK)
             archive.writestr("codebook.csv", b"".join(codebook_csv(columns)))
             archive.writestr(
                 "datapackage.json",
@@ -438,6 +456,9 @@ Generated at (UTC): {about.generated_at}
   codes; codebook.csv gives each code's label. Times are ISO 8601 in UTC.
 - Text that a spreadsheet would run as a formula (starting with = + - @) begins with '.
 - datapackage.json describes both tables (Frictionless Table Schema).
+- documents/ (when there are any): the supporting documents organisations attached, as
+  sent, each named by its response's reference (the `reference` column), e.g.
+  documents/FR-7K3M-Q9XD.pdf.
 
 {SELF_SELECTED}
 """

@@ -17,11 +17,14 @@ from django.http import StreamingHttpResponse
 from consult.analysis.access import has_role
 from consult.analysis.models import Role
 from consult.analysis.queries import CampaignCounting, Filters
-from consult.consultations.models import Consultation
+from consult.consultations.models import Consultation, PublicationChoice
 from consult.consultations.queries import ConsultationSpec
 from consult.exports import formats, report
 from consult.exports.models import Channel, DownloadRecord, Variant
 from consult.exports.tables import Layout, Row, columns, export_responses, export_rows
+from consult.responses.documents import CONTENT_TYPES
+from consult.responses.models import Document, Response
+from consult.responses.storage import documents_storage
 
 
 @dataclass(frozen=True)
@@ -170,35 +173,109 @@ def download_make(
         filters=json.dumps(described, ensure_ascii=False) if described else "none",
         generated_at=now.astimezone(UTC).isoformat(),
     )
-    body = _body(format_key, spec, table, rows(), about, name=f"{consultation.slug}-{variant}")
+    documents = package_documents(
+        responses=export_responses(
+            consultation=consultation, spec=spec, filters=filters, variant=variant
+        ),
+        variant=variant,
+    )
+    body = _body(
+        format_key,
+        spec,
+        table,
+        rows(),
+        about,
+        name=f"{consultation.slug}-{variant}",
+        documents=documents,
+    )
+    record = {
+        "user": user,
+        "at": now,
+        "consultation": consultation,
+        "format": format_key,
+        "variant": variant,
+        "channel": channel,
+        "filters": described,
+        "filename": filename,
+    }
+    return Download(
+        filename=filename,
+        content_type=chosen.content_type,
+        chunks=_audited(body, record, rows=lambda: counter.rows),
+    )
 
-    def audited() -> Iterator[bytes]:
-        digest = hashlib.sha256()
-        size = 0
-        complete = False
-        try:
-            for chunk in body:
-                digest.update(chunk)
-                size += len(chunk)
+
+def _audited(
+    body: Iterator[bytes], record: dict[str, Any], *, rows: Callable[[], int]
+) -> Iterator[bytes]:
+    """The bytes of a download, recorded with their SHA-256 once the last has gone (or
+    when the download stops part-way)."""
+    digest = hashlib.sha256()
+    size = 0
+    complete = False
+    try:
+        for chunk in body:
+            digest.update(chunk)
+            size += len(chunk)
+            yield chunk
+        complete = True
+    finally:
+        DownloadRecord.objects.create(
+            **record,
+            row_count=rows(),
+            byte_count=size,
+            sha256=digest.hexdigest(),
+            complete=complete,
+        )
+
+
+def package_documents(*, responses: Any, variant: str) -> Callable[[], Iterator[tuple[str, str]]]:
+    """The supporting documents a data package of this variant holds, as (path in the
+    package, stored name): every document of the full data; in the publishable data only
+    those of responses to be published with their name (a document cannot be stripped of
+    the name it carries); none in the anonymised data. Read when the package is written."""
+
+    def found() -> Iterator[tuple[str, str]]:
+        if variant == Variant.ANONYMISED:
+            return
+        documents = Document.objects.filter(response__in=responses.values("pk"))
+        if variant == Variant.PUBLISHABLE:
+            documents = documents.filter(response__publication=PublicationChoice.NAMED)
+        rows = documents.order_by("response__reference").values_list(
+            "response__reference", "kind", "file"
+        )
+        for reference, kind, name in rows.iterator(chunk_size=500):
+            yield f"documents/{reference}.{kind}", name
+
+    return found
+
+
+def document_download(*, user: User, document: Document, channel: str, now: datetime) -> Download:
+    """A supporting document as it was sent, recorded like every download (format
+    ``document``, variant full: the file is the respondent's own, unredacted, with the
+    response's reference in the record's filters)."""
+    response: Response = document.response
+    record = {
+        "user": user,
+        "at": now,
+        "consultation": response.consultation,
+        "format": "document",
+        "variant": Variant.FULL,
+        "channel": channel,
+        "filters": {"response": response.reference},
+        "filename": document.download_name,
+    }
+
+    def chunks() -> Iterator[bytes]:
+        with documents_storage.open(document.file.name, "rb") as handle:
+            while chunk := handle.read(formats.FILE_CHUNK):
                 yield chunk
-            complete = True
-        finally:
-            DownloadRecord.objects.create(
-                user=user,
-                at=now,
-                consultation=consultation,
-                format=format_key,
-                variant=variant,
-                channel=channel,
-                filters=described,
-                filename=filename,
-                row_count=counter.rows,
-                byte_count=size,
-                sha256=digest.hexdigest(),
-                complete=complete,
-            )
 
-    return Download(filename=filename, content_type=chosen.content_type, chunks=audited())
+    return Download(
+        filename=document.download_name,
+        content_type=CONTENT_TYPES[document.kind],
+        chunks=_audited(chunks(), record, rows=lambda: 1),
+    )
 
 
 def filters_described(filters: Filters) -> dict[str, Any]:
@@ -230,6 +307,7 @@ def _body(
     about: formats.About,
     *,
     name: str,
+    documents: Callable[[], Iterator[tuple[str, str]]],
 ) -> Iterator[bytes]:
     writers: dict[str, Callable[[], Iterator[bytes]]] = {
         "csv": lambda: formats.csv_chunks(table, rows),
@@ -240,7 +318,7 @@ def _body(
         "codebook-json": lambda: formats.codebook_json(table),
         "xlsx": lambda: formats.xlsx_chunks(table, rows, about),
         "datapackage": lambda: formats.spooled(
-            formats.datapackage_writer(table, rows, about, name=name)
+            formats.datapackage_writer(table, rows, about, name=name, documents=documents)
         ),
         "sav": lambda: formats.spooled(formats.statistics_writer(table, rows, stata=False)),
         "dta": lambda: formats.spooled(formats.statistics_writer(table, rows, stata=True)),

@@ -8,6 +8,7 @@ from typing import Any
 
 from crispy_forms_gds.layout import Field, Fieldset, Size
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.forms import BoundField
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -15,6 +16,13 @@ from django.utils.safestring import SafeString, mark_safe
 from consult.consultations.models import Profile, QuestionType
 from consult.consultations.queries import AnswerMap, AnswerValue, QuestionSpec
 from consult.forms import GovukForm
+from consult.responses.documents import (
+    EMPTY,
+    WRONG_TYPE,
+    DocumentRefusedError,
+    Inspected,
+    document_inspect,
+)
 
 AUTOCOMPLETE = {
     Profile.NAME: "name",
@@ -430,3 +438,28 @@ def _matrix_layout(question: QuestionSpec) -> Any:
 def _drawn_by(field: Field, template: str) -> Field:
     field.template = template
     return field
+
+
+class DocumentForm(forms.Form):
+    """The supporting document's upload; its page draws the GOV.UK file upload itself.
+
+    A valid form with no file keeps the document already attached (if any): removing it
+    is a button of its own."""
+
+    document = forms.FileField(
+        required=False,
+        label="Upload a file",
+        error_messages={"empty": EMPTY, "invalid": WRONG_TYPE, "missing": WRONG_TYPE},
+    )
+
+    inspected: Inspected | None = None
+
+    def clean_document(self) -> UploadedFile | None:
+        upload = self.cleaned_data.get("document")
+        if not upload:
+            return None
+        try:
+            self.inspected = document_inspect(upload)
+        except DocumentRefusedError as refusal:
+            raise forms.ValidationError(str(refusal), code="document") from refusal
+        return upload

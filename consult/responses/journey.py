@@ -21,8 +21,14 @@ from consult.consultations.queries import (
     QuestionSpec,
     SectionSpec,
 )
-from consult.responses.models import Response, ResponseStatus
-from consult.responses.queries import response_answer_map, response_get
+from consult.responses.documents import size_in_words
+from consult.responses.models import Document, Response, ResponseStatus
+from consult.responses.queries import (
+    document_section,
+    response_answer_map,
+    response_document,
+    response_get,
+)
 
 SESSION_KEY = "consult.responses"
 
@@ -53,7 +59,21 @@ class Journey:
     def check_url(self) -> str:
         return reverse("responses:check", args=[self.consultation.slug])
 
-    def next_url(self, spec: ConsultationSpec, *, after: SectionSpec, answers: AnswerMap) -> str:
+    def document_url(self) -> str:
+        return reverse("responses:document", args=[self.consultation.slug])
+
+    def next_url(
+        self,
+        spec: ConsultationSpec,
+        *,
+        after: SectionSpec,
+        answers: AnswerMap,
+        past_document: bool = False,
+    ) -> str:
+        """The page after a section: the supporting document's, when the section is the
+        one it follows (unless coming from it), else the next shown section."""
+        if not past_document and _document_follows(spec, answers, after):
+            return self.document_url()
         keys = [section.key for section in spec.sections]
         later = spec.sections[keys.index(after.key) + 1 :]
         following = next((s for s in later if spec.visible_questions(s, answers)), None)
@@ -65,6 +85,8 @@ class Journey:
         keys = [section.key for section in spec.sections]
         earlier = spec.sections[: keys.index(before.key)]
         preceding = next((s for s in reversed(earlier) if spec.visible_questions(s, answers)), None)
+        if preceding and _document_follows(spec, answers, preceding):
+            return self.document_url()
         if preceding:
             return self.section_url(preceding)
         return reverse("responses:start", args=[self.consultation.slug])
@@ -89,6 +111,11 @@ class Journey:
             if section.key not in answered:
                 return self.section_url(section)
         return self.first_gap_url(spec, answers)
+
+
+def _document_follows(spec: ConsultationSpec, answers: AnswerMap, section: SectionSpec) -> bool:
+    after = document_section(spec=spec, answers=answers)
+    return after is not None and after.key == section.key
 
 
 def journey_load(request: HttpRequest, slug: str) -> Journey:
@@ -134,13 +161,20 @@ def field_anchor(question: QuestionSpec) -> str:
 
 
 def check_answers_rows(
-    spec: ConsultationSpec, answers: AnswerMap, *, slug: str | None
+    spec: ConsultationSpec,
+    answers: AnswerMap,
+    *,
+    slug: str | None,
+    response: Response | None = None,
 ) -> list[dict[str, Any]]:
-    """Sections and their shown questions with the answers in words, for summary lists.
+    """Sections and their shown questions with the answers in words, for summary lists;
+    the supporting document of ``response`` after the section it follows, when it is
+    offered.
 
     With a ``slug``, each row carries a link to change the answer and come back.
     """
     sections = []
+    document_after = document_section(spec=spec, answers=answers)
     for section in spec.visible_sections(answers):
         rows = []
         for question in spec.visible_questions(section, answers):
@@ -159,7 +193,33 @@ def check_answers_rows(
                 }
             )
         sections.append({"title": section.title, "rows": rows})
+        if document_after is not None and section.key == document_after.key:
+            document = response_document(response=response)
+            sections.append(_document_rows(document, slug=slug))
     return sections
+
+
+DOCUMENT_TITLE = "Supporting document"
+
+
+def _document_rows(document: Document | None, *, slug: str | None) -> dict[str, Any]:
+    line = (
+        f"{document.original_name} ({document.get_kind_display()}, {size_in_words(document.size)})"
+        if document
+        else "None"
+    )
+    change_url = reverse("responses:document", args=[slug]) + "?return=check" if slug else None
+    return {
+        "title": DOCUMENT_TITLE,
+        "rows": [
+            {
+                "question": "Supporting document (optional)",
+                "lines": [line],
+                "change_url": change_url,
+                "key": "document",
+            }
+        ],
+    }
 
 
 def _answer_lines(question: QuestionSpec, answers: AnswerMap) -> list[str]:

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from consult.consultations.models import Consultation, Option, Question
+from consult.responses.storage import document_storage
 
 
 class ResponseStatus(models.TextChoices):
@@ -174,3 +175,44 @@ class DayTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.n}"
+
+
+class DocumentKind(models.TextChoices):
+    """What a supporting document is, from its content; the value is its file extension."""
+
+    PDF = "pdf", "PDF"
+    DOCX = "docx", "Word document (DOCX)"
+    ODT = "odt", "OpenDocument text (ODT)"
+
+
+class Document(models.Model):
+    """A supporting document an organisation attached to its response: the file in the
+    private storage under a random name, and its text for the analysts' search."""
+
+    response = models.OneToOneField(
+        Response, on_delete=models.CASCADE, primary_key=True, related_name="document"
+    )
+    file = models.FileField(storage=document_storage, max_length=100)
+    original_name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=10, choices=DocumentKind.choices)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    text = models.TextField(blank=True)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(size__gt=0), name="document_not_empty"),
+            models.CheckConstraint(
+                condition=Q(kind__in=DocumentKind.values), name="document_kind_known"
+            ),
+            models.UniqueConstraint(fields=["file"], name="document_file_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.response_id})"
+
+    @property
+    def download_name(self) -> str:
+        """The name it is downloaded under: the reference, never the respondent's name."""
+        return f"{self.response.reference}.{self.kind}"

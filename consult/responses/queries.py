@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core import signing
 
 from consult.consultations.models import Profile
-from consult.consultations.queries import AnswerValue, ConsultationSpec
-from consult.responses.models import Answer, Respondent, Response, ResponseStatus
+from consult.consultations.queries import AnswerMap, AnswerValue, ConsultationSpec, SectionSpec
+from consult.responses.models import Answer, Document, Respondent, Response, ResponseStatus
 
 RECEIPT_SALT = "consult.responses.receipt"
 
@@ -58,6 +58,29 @@ def response_answer_map(*, response: Response, spec: ConsultationSpec) -> dict[s
             if value:
                 answers[question.key] = value
     return answers
+
+
+def document_offered(*, spec: ConsultationSpec, answers: AnswerMap) -> bool:
+    """Whether the respondent may attach a supporting document: they answer for an
+    organisation, which is to say they are asked for its name."""
+    question = spec.by_profile.get(Profile.ORGANISATION_NAME)
+    return question is not None and spec.is_visible(question, answers)
+
+
+def document_section(*, spec: ConsultationSpec, answers: AnswerMap) -> SectionSpec | None:
+    """The section after which the journey offers the supporting document, if it does:
+    the one that asks for the organisation's name."""
+    if not document_offered(spec=spec, answers=answers):
+        return None
+    key = spec.by_profile[Profile.ORGANISATION_NAME].key
+    return next(s for s in spec.sections if any(q.key == key for q in s.questions))
+
+
+def response_document(*, response: Response | None) -> Document | None:
+    """The response's supporting document, without its text."""
+    if response is None:
+        return None
+    return Document.objects.filter(response=response).defer("text").first()
 
 
 def receipt_response(*, token: str) -> Response | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, QuerySet
@@ -21,17 +23,24 @@ from django.urls import reverse
 
 from consult.consultations.models import Consultation, Profile
 from consult.consultations.queries import AnswerValue, ConsultationSpec, QuestionSpec, SectionSpec
+from consult.responses.documents import Inspected
 from consult.responses.models import (
     Answer,
     DayTally,
+    Document,
     OptionTally,
     QuestionTally,
     Respondent,
     Response,
     ResponseStatus,
 )
-from consult.responses.queries import PERSONAL_FIELDS, RECEIPT_SALT, response_answer_map
+from consult.responses.queries import (
+    PERSONAL_FIELDS,
+    RECEIPT_SALT,
+    response_answer_map,
+)
 from consult.responses.signals import response_withdrawn
+from consult.responses.storage import documents_storage
 
 logger = logging.getLogger(__name__)
 LONDON = ZoneInfo(settings.TIME_ZONE)
@@ -122,11 +131,20 @@ def section_save(
         Answer.objects.filter(response=response, question_id__in=stale).delete()
         Answer.objects.bulk_create(_answer_rows(response, spec, section_keys, answers))
         _respondent_save(response, spec, answers, changed=section_keys | hidden)
+        if _document_hidden(spec, hidden):
+            documents_delete(documents=Document.objects.filter(response=response))
         response.respondent_type = _chosen_code(spec, answers, Profile.RESPONDENT_TYPE)
         response.publication = _chosen_code(spec, answers, Profile.PUBLICATION)
         response.updated_at = now
         response.save(update_fields=["respondent_type", "publication", "updated_at"])
     return answers
+
+
+def _document_hidden(spec: ConsultationSpec, hidden: set[str]) -> bool:
+    """Whether the save stopped the respondent answering for an organisation: the question
+    of its name went hidden, and with it the supporting document."""
+    question = spec.by_profile.get(Profile.ORGANISATION_NAME)
+    return question is not None and question.key in hidden
 
 
 def _respondent_save(
@@ -172,6 +190,62 @@ def _chosen_code(spec: ConsultationSpec, answers: dict[str, AnswerValue], profil
     question = spec.by_profile.get(profile)
     value = answers.get(question.key, ()) if question else ()
     return value[0] if isinstance(value, tuple) and value else ""
+
+
+def document_attach(
+    *, response: Response, upload: UploadedFile, inspected: Inspected, now: datetime
+) -> Document:
+    """Keep the checked ``upload`` as the response's supporting document, in place of any
+    earlier one. The file is written under a random name first; if the database refuses
+    (the response was sent meanwhile), it is deleted again. Raises
+    ``ResponseNotDraftError`` once the response has been sent."""
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    name = documents_storage.save(f"{secrets.token_hex(16)}.{inspected.kind}", upload)
+    try:
+        with transaction.atomic():
+            _lock_draft(response)
+            documents_delete(documents=Document.objects.filter(response=response))
+            document = Document.objects.create(
+                response=response,
+                file=name,
+                original_name=(upload.name or "")[-255:],
+                kind=inspected.kind,
+                size=upload.size or 0,
+                sha256=digest.hexdigest(),
+                text=inspected.text,
+                uploaded_at=now,
+            )
+            Response.objects.filter(pk=response.pk).update(updated_at=now)
+    except BaseException:
+        documents_storage.delete(name)
+        raise
+    return document
+
+
+def document_remove(*, response: Response, now: datetime) -> None:
+    """Remove the draft's supporting document, if it has one."""
+    with transaction.atomic():
+        _lock_draft(response)
+        documents_delete(documents=Document.objects.filter(response=response))
+        Response.objects.filter(pk=response.pk).update(updated_at=now)
+
+
+def documents_delete(*, documents: QuerySet[Document]) -> None:
+    """Delete the documents' rows now and their files once the transaction commits (a
+    rollback keeps both)."""
+    names = list(documents.values_list("file", flat=True))
+    if not names:
+        return
+    documents.delete()
+
+    def delete_files() -> None:
+        for name in names:
+            documents_storage.delete(name)
+
+    transaction.on_commit(delete_files, robust=True)
 
 
 def response_submit(
@@ -321,5 +395,6 @@ def personal_data_purge(*, now: datetime, dry_run: bool = False) -> PurgeResult:
     if not dry_run:
         with transaction.atomic():
             details.delete()
+            documents_delete(documents=Document.objects.filter(response__in=drafts))
             drafts.delete()
     return result

@@ -12,6 +12,12 @@ urlpatterns = [
     path("c/<slug:slug>/", views.start, name="start"),
     path("c/<slug:slug>/privacy/", views.privacy, name="privacy"),
     path("c/<slug:slug>/section/<slug:section_key>/", views.section, name="section"),
+    path("c/<slug:slug>/supporting-document/", views.document, name="document"),
+    path(
+        "c/<slug:slug>/supporting-document/remove/",
+        views.document_remove,
+        name="document_remove",
+    ),
     path("c/<slug:slug>/check-your-answers/", views.check_answers, name="check"),
     path("c/<slug:slug>/confirmation/", views.confirmation, name="confirmation"),
     path("c/<slug:slug>/start-again/", views.start_again, name="start_again"),

@@ -13,7 +13,8 @@ from consult.consultations.models import Consultation, Phase
 from consult.consultations.queries import SectionSpec, consultation_spec
 from consult.responses import services
 from consult.responses.abuse import too_many
-from consult.responses.forms import SectionForm
+from consult.responses.documents import size_in_words
+from consult.responses.forms import DocumentForm, SectionForm
 from consult.responses.journey import (
     Journey,
     check_answers_rows,
@@ -23,7 +24,12 @@ from consult.responses.journey import (
     journey_remember,
 )
 from consult.responses.models import ResponseStatus
-from consult.responses.queries import receipt_response, response_answer_map
+from consult.responses.queries import (
+    document_section,
+    receipt_response,
+    response_answer_map,
+    response_document,
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -108,6 +114,69 @@ def section(request: HttpRequest, slug: str, section_key: str) -> HttpResponse:
     return render(request, "responses/section.html", context, status=400 if form.errors else 200)
 
 
+@require_http_methods(["GET", "POST"])
+def document(request: HttpRequest, slug: str) -> HttpResponse:
+    """The optional supporting document, offered to organisations after the section that
+    asks for the organisation's name: upload, replace, or carry on without one."""
+    journey = journey_load(request, slug)
+    if blocked := _closed_or_done(request, journey):
+        return blocked
+    spec = consultation_spec(journey.consultation)
+    answers = journey.answers(spec)
+    after = document_section(spec=spec, answers=answers)
+    if journey.response is None:
+        return redirect("responses:start", slug=slug)
+    if after is None:  # not answering for an organisation
+        return redirect(journey.first_gap_url(spec, answers))
+    returning_to_check = request.GET.get("return") == "check"
+    posted = request.method == "POST"
+    # Reading a document costs more than saving answers: uploads count against the hourly
+    # limit of submissions, in a group of their own.
+    if request.FILES and too_many(
+        request, group="document-upload", per_hour=settings.RESPONSE_SUBMISSIONS_PER_HOUR
+    ):
+        return rate_limited(request)
+    form = DocumentForm(request.POST if posted else None, request.FILES if posted else None)
+    if form.is_valid():
+        upload = form.cleaned_data["document"]
+        if upload is not None and form.inspected is not None:
+            try:
+                services.document_attach(
+                    response=journey.response,
+                    upload=upload,
+                    inspected=form.inspected,
+                    now=timezone.now(),
+                )
+            except services.ResponseNotDraftError:
+                return redirect("responses:confirmation", slug=slug)
+        if returning_to_check:
+            return redirect(journey.first_gap_url(spec, answers))
+        return redirect(journey.next_url(spec, after=after, answers=answers, past_document=True))
+    context = {
+        "consultation": journey.consultation,
+        "form": form,
+        "document": response_document(response=journey.response),
+        "max_size": size_in_words(settings.DOCUMENT_MAX_BYTES),
+        "return_to_check": returning_to_check,
+        "back_url": journey.check_url() if returning_to_check else journey.section_url(after),
+    }
+    return render(request, "responses/document.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def document_remove(request: HttpRequest, slug: str) -> HttpResponse:
+    journey = journey_load(request, slug)
+    if blocked := _closed_or_done(request, journey):
+        return blocked
+    if journey.response is not None:
+        try:
+            services.document_remove(response=journey.response, now=timezone.now())
+        except services.ResponseNotDraftError:
+            return redirect("responses:confirmation", slug=slug)
+    query = "?return=check" if request.GET.get("return") == "check" else ""
+    return redirect(reverse("responses:document", args=[slug]) + query)
+
+
 def _part_number(visible: list[SectionSpec], current: SectionSpec) -> int:
     return next(i for i, section in enumerate(visible, start=1) if section.key == current.key)
 
@@ -154,7 +223,7 @@ def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
     last_section = spec.visible_sections(answers)[-1]
     context = {
         "consultation": journey.consultation,
-        "sections": check_answers_rows(spec, answers, slug=slug),
+        "sections": check_answers_rows(spec, answers, slug=slug, response=journey.response),
         "missing": missing,
         "problem": problem,
         "back_url": journey.section_url(last_section),
@@ -205,7 +274,7 @@ def receipt(request: HttpRequest, token: str) -> HttpResponse:
         "consultation": response.consultation,
         "response": response,
         "token": token,
-        "sections": check_answers_rows(spec, answers, slug=None),
+        "sections": check_answers_rows(spec, answers, slug=None, response=response),
     }
     return render(request, "responses/receipt.html", context)
 

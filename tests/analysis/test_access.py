@@ -31,6 +31,7 @@ from consult.analysis.urls import urlpatterns
 from consult.consultations.queries import consultation_spec
 from consult.responses.models import Answer
 from tests.analysis.conftest import PASSWORD, respond, user_make
+from tests.responses.documents import document_attached
 
 SIGN_IN_OUT = {"login", "logout"}
 CODING_POSTS = {"theme_add", "answer_code"}
@@ -51,7 +52,7 @@ STRONG = "Vellum-orbit-42-quartz"
 def test_the_walk_covers_the_workspace():
     """The parametrised walk below takes its URLs from urls.py: a new view joins it."""
     pages = {"index", "dashboard", "crosstab", "free_text", "campaigns", "campaign"}
-    pages |= {"suggestions", "suggestions_progress"}
+    pages |= {"suggestions", "suggestions_progress", "documents", "document_download"}
     expected = pages | POST_ONLY | DATA_CONTROLLERS_ONLY
     assert expected == set(WORKSPACE)
 
@@ -68,6 +69,7 @@ def sample_kwargs(consultation, analyst) -> dict[str, object]:
         datetime(2026, 11, 2, 12, tzinfo=UTC),
         other_safeguards="Independent oversight is essential",
     )
+    document_attached(response)
     spec = consultation_spec(consultation)
     answer = Answer.objects.get(response=response, question_id=spec.by_key["other_safeguards"].id)
     services.theme_create(

@@ -93,6 +93,16 @@ class Plan:
     def confirmation_path(self) -> str:
         return f"/c/{self.slug}/confirmation/"
 
+    @property
+    def document_path(self) -> str:
+        return f"/c/{self.slug}/supporting-document/"
+
+    def offers_document_after(self, section: Section, answers: Answers) -> bool:
+        """Whether the supporting document's page follows the section: it asks for the
+        organisation's name, and the answers show that question."""
+        question = self.by_profile("organisation_name")
+        return question is not None and question in self.shown(section, answers)
+
     def section_path(self, section: Section) -> str:
         return f"/c/{self.slug}/section/{section.key}/"
 
@@ -352,6 +362,13 @@ def _walk(person: Person, plan: Plan, done: Journey, rng: random.Random) -> None
             label=f"section/{section.key}",
         )
         answers.update({key: value for key, value in values.items() if value})
+        if plan.offers_document_after(section, answers):
+            if (went := redirect_path(reply)) != plan.document_path:
+                raise JourneyProblem(f"{reply.url} led to {went}, not {plan.document_path}")
+            page = person.get(plan.document_path, label="document")
+            reply = person.post(  # carry on without a document
+                plan.document_path, {"csrfmiddlewaretoken": csrf_token(page)}, label="document"
+            )
         section = plan.following(section, answers)
         expected_path = plan.check_path if section is None else plan.section_path(section)
         if (went := redirect_path(reply)) != expected_path:

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -58,12 +59,14 @@ from consult.consultations.queries import (
 )
 from consult.exports import public_urls
 from consult.responses import urls as response_urls
+from consult.responses.documents import EMPTY, PASSWORD_PROTECTED, WRONG_TYPE
 from consult.responses.forms import HONEYPOT, SectionForm
 from consult.responses.journey import SESSION_KEY
-from consult.responses.models import Answer, Respondent, Response, ResponseStatus
+from consult.responses.models import Answer, Document, Respondent, Response, ResponseStatus
 from consult.responses.queries import RECEIPT_SALT, response_answer_map
 from consult.responses.services import receipt_token
 from tests.conftest import BUILT_IN
+from tests.responses.documents import PNG, docx_bytes, odt_bytes, pdf_bytes, zip_bytes
 from tests.responses.helpers import answer_all, check_url, section_post, section_url
 from tests.robustness.conftest import rolled_back
 
@@ -699,6 +702,7 @@ def test_starting_again_forgets_the_draft_in_this_browser_only(
 # ---------------------------------------------------------------- every other public URL
 
 FORM_ROUTES = {"section", "check", "start_again", "withdraw"}  # tested above
+FORM_ROUTES |= {"document"}  # tested below
 NO_SUCH_PAGE = "(no such page)"
 PAGES: dict[str, Callable[[Consultation, Response], str]] = {
     "responses:home": lambda c, r: reverse("responses:home"),
@@ -709,6 +713,7 @@ PAGES: dict[str, Callable[[Consultation, Response], str]] = {
     "responses:receipt": lambda c, r: reverse(
         "responses:receipt", args=[receipt_token(response=r)]
     ),
+    "responses:document_remove": lambda c, r: reverse("responses:document_remove", args=[c.slug]),
     "results:public": lambda c, r: reverse("results:public", args=[c.slug]),
     "results:download": lambda c, r: reverse("results:download", args=[c.slug]),
     NO_SUCH_PAGE: lambda c, r: f"/c/{c.slug}/no-such-page/",
@@ -836,3 +841,96 @@ def test_a_body_over_the_limits_gets_a_clear_400_and_stores_nothing(
 
         assert_refusal_page(reply, 400, BAD_REQUEST)
         assert database() == before
+
+
+# ---------------------------------------------------------------- the supporting document
+
+DOCUMENT_MESSAGES = {WRONG_TYPE, EMPTY, PASSWORD_PROTECTED}
+FILE_NAMES = ["paper.pdf", "paper.docx", "paper.odt", "PAPER.PDF", "paper", "paper.png", ""]
+FILE_CONTENTS = {
+    "empty": lambda: b"",
+    "png": lambda: PNG,
+    "pdf": pdf_bytes,
+    "docx": docx_bytes,
+    "odt": odt_bytes,
+    "zip": zip_bytes,
+}
+
+
+@st.composite
+def document_bodies(draw: st.DrawFn, token: str) -> tuple[bytes, str]:
+    """A multipart body with a file (a real document or not, whole, cut short, with bytes
+    changed or added, under any name and content type) and the CSRF token (or not)."""
+    kind = draw(st.sampled_from(sorted(FILE_CONTENTS)))
+    content = FILE_CONTENTS[kind]()
+    name = draw(st.just(f"Paper.{kind}") | st.sampled_from(FILE_NAMES) | st.text(max_size=30))
+    change = draw(st.sampled_from(["none", "none", "cut", "flip", "append"]))
+    if change == "cut" and content:
+        content = content[: draw(st.integers(0, len(content) - 1))]
+    elif change == "flip" and content:
+        at = draw(st.integers(0, len(content) - 1))
+        content = content[:at] + bytes([content[at] ^ 0xFF]) + content[at + 1 :]
+    elif change == "append":
+        content += draw(st.binary(max_size=64))
+    declared = draw(st.sampled_from(["application/pdf", "image/png", "text/html", ""]))
+    token_value = draw(st.sampled_from([*[token] * 8, "", "x" * 32]))
+    head = b'--%s\r\nContent-Disposition: form-data; name="document"; filename="%s"\r\n' % (
+        BOUNDARY,
+        name.encode("utf-8", "surrogatepass"),
+    )
+    if declared:
+        head += b"Content-Type: %s\r\n" % declared.encode()
+    body = (
+        b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
+        % (BOUNDARY, TOKEN_FIELD.encode(), token_value.encode())
+        + head
+        + b"\r\n"
+        + content
+        + b"\r\n--%s--\r\n" % BOUNDARY
+    )
+    note(f"file {name!r}, {change}, {len(content)} bytes, declared {declared!r}")
+    return body, f"multipart/form-data; boundary={BOUNDARY.decode()}"
+
+
+@pytest.mark.parametrize("person", ["complete"], indirect=True)
+@hypothesis_settings(max_examples=60)
+@given(data=st.data())
+def test_any_upload_is_stored_as_checked_or_refused_with_a_message(
+    consultation: Consultation, person: Browser, data: st.DataObject
+) -> None:
+    """A post to the supporting document's page stores a document only if it is one (the
+    kind its name says) and otherwise shows the form again with one of the upload's
+    messages, or the site's 400 or 403 page, and stores nothing."""
+    url = reverse("responses:document", args=[consultation.slug])
+    root = Path(settings.DOCUMENTS_ROOT)
+    with rolled_back():
+        body, content_type = data.draw(document_bodies(person.token))
+        before = database()
+        try:
+            reply = person.post(url, body, content_type)
+            stored = sorted(path for path in root.rglob("*") if path.is_file())
+            if refusal := refusal_expected(person, received(url, body, content_type)):
+                assert_refusal_page(reply, *refusal)
+                assert not Document.objects.exists()
+                assert stored == []
+            elif reply.status_code == 302:
+                event("stored" if Document.objects.exists() else "carried on without a file")
+                for document in Document.objects.all():
+                    assert document.original_name.lower().endswith(f".{document.kind}")
+                    assert [path.name for path in stored] == [document.file.name]
+                    assert document.size == stored[0].stat().st_size > 0
+            else:
+                assert reply.status_code == 400, reply.content[:500]
+                summary = error_summary(reply.content.decode())
+                assert re.findall(r'<a href="#([^"]+)">', summary) == ["id_document"]
+                assert any(message in summary for message in DOCUMENT_MESSAGES)
+                event("refused by the form")
+                assert not Document.objects.exists()
+                assert stored == []
+                after = database()
+                del before["sessions"], after["sessions"]
+                assert after == before
+        finally:
+            for path in root.rglob("*"):
+                if path.is_file():
+                    path.unlink()
