@@ -44,6 +44,7 @@ from consult.consultations.queries import AnswerValue, ConsultationSpec, OptionS
 from consult.exports.models import DownloadRecord
 from consult.responses.journey import check_answers_rows
 from consult.responses.models import (
+    Amendment,
     Answer,
     DayTally,
     OptionTally,
@@ -833,11 +834,52 @@ def subject_access_document(*, response: Response, spec: ConsultationSpec) -> di
                 "answer": row["lines"],
                 "codes": _codes(answers.get(row["key"])),
             }
-            for section in check_answers_rows(spec, answers, slug=None)
+            for section in check_answers_rows(spec, answers)
             for row in section["rows"]
         ],
         "themes_given_by_analysts": [{"key": key, "theme": name} for key, name in themes],
+        "channel": response.channel,
+        "amendments": [
+            {**amendment, "at": amendment["at"].isoformat()}
+            for amendment in amendment_history(response=response, spec=spec)
+        ],
     }
+
+
+def amendment_history(*, response: Response, spec: ConsultationSpec) -> list[dict[str, Any]]:
+    """Each change the respondent made after sending, oldest first: when, and each changed
+    question's earlier answer in codes and in words (earlier personal details are not
+    kept). The answers stored now are the latest version."""
+    history = []
+    for amendment in Amendment.objects.filter(response=response).order_by("at", "pk"):
+        changes = []
+        for key in amendment.changed_keys:
+            question = spec.by_key.get(key)
+            before = amendment.previous.get(key)
+            changes.append(
+                {
+                    "key": key,
+                    "question": question.text if question else key,
+                    "before": before,
+                    "before_in_words": _in_words(question, before),
+                }
+            )
+        history.append({"at": amendment.at, "changes": changes})
+    return history
+
+
+def _in_words(question: QuestionSpec | None, value: object) -> list[str]:
+    if question is not None and question.profile in PERSONAL_FIELDS:
+        return ["Not kept (personal details)"]
+    if not value:
+        return ["Not answered"]
+    if isinstance(value, list):
+        labels = []
+        for code in value:
+            option = question.option_by_code(code) if question else None
+            labels.append(option.label if option else str(code))
+        return labels
+    return [str(value)]
 
 
 def _codes(value: AnswerValue | None) -> list[str] | str | None:

@@ -341,3 +341,20 @@ def campaigns_after_withdrawal(
     """A withdrawn response no longer counts: its campaigns' figures are set again (a
     receiver of ``response_withdrawn``)."""
     Campaign.objects.filter(members__response=response).distinct().figures_refresh(now=now)
+
+
+def campaigns_after_amendment(
+    sender: object,
+    *,
+    response: Response,
+    changed_keys: list[str],
+    now: datetime,
+    **kwargs: object,
+) -> None:
+    """A changed answer has a new row, outside any campaign (its old membership went with
+    the old row): the figures of the campaigns on the changed questions are set again (a
+    receiver of ``response_amended``). The new text joins a campaign, if it fits one, at
+    the next detection run."""
+    Campaign.objects.filter(
+        consultation=response.consultation_id, question__key__in=changed_keys
+    ).figures_refresh(now=now)

@@ -482,8 +482,9 @@ def _subject_page(
     answers = response_answer_map(response=response, spec=spec)
     context = {
         "response": response,
-        "sections": check_answers_rows(spec, answers, slug=None),
+        "sections": check_answers_rows(spec, answers),
         "document": queries.subject_access_document(response=response, spec=spec),
+        "amendments": queries.amendment_history(response=response, spec=spec),
         "downloads": queries.downloads_since(response).select_related("user")[:100],
         "export_form": export_form,
     }

@@ -1,11 +1,16 @@
 """Where a respondent is in the journey: their draft (kept in the session) and the way on.
 
 One browser can hold one draft per consultation; it survives leaving and coming back for
-as long as the session cookie lives.
+as long as the session cookie lives. The same sections and check page serve two other
+journeys, which differ only in their addresses and where the answers are kept: changing
+a sent response from its receipt link (``AmendJourney``: the changed answers wait in the
+session until "Save changes") and staff keying in a response received by post, email or
+phone (``consult.analysis.entry``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +30,7 @@ from consult.responses.models import Response, ResponseStatus
 from consult.responses.queries import response_answer_map, response_get
 
 SESSION_KEY = "consult.responses"
+AMEND_SESSION_KEY = "consult.amendments"
 
 
 @dataclass
@@ -53,6 +59,9 @@ class Journey:
     def check_url(self) -> str:
         return reverse("responses:check", args=[self.consultation.slug])
 
+    def start_url(self) -> str:
+        return reverse("responses:start", args=[self.consultation.slug])
+
     def next_url(self, spec: ConsultationSpec, *, after: SectionSpec, answers: AnswerMap) -> str:
         keys = [section.key for section in spec.sections]
         later = spec.sections[keys.index(after.key) + 1 :]
@@ -67,7 +76,7 @@ class Journey:
         preceding = next((s for s in reversed(earlier) if spec.visible_questions(s, answers)), None)
         if preceding:
             return self.section_url(preceding)
-        return reverse("responses:start", args=[self.consultation.slug])
+        return self.start_url()
 
     def first_gap_url(self, spec: ConsultationSpec, answers: AnswerMap) -> str:
         """The first section with a required question unanswered, else "Check your answers"."""
@@ -89,6 +98,60 @@ class Journey:
             if section.key not in answered:
                 return self.section_url(section)
         return self.first_gap_url(spec, answers)
+
+
+@dataclass
+class AmendJourney(Journey):
+    """Changing a sent response from its receipt link: the answers being changed are kept
+    in the session, and stored only when the respondent saves them."""
+
+    token: str = ""
+    _held: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def section_url(self, section: SectionSpec) -> str:
+        return reverse("responses:amend_section", args=[self.token, section.key])
+
+    def check_url(self) -> str:
+        return reverse("responses:amend", args=[self.token])
+
+    def start_url(self) -> str:
+        return reverse("responses:receipt", args=[self.token])
+
+    def answers(self, spec: ConsultationSpec) -> dict[str, AnswerValue]:
+        if self._answers is None:
+            assert self.response is not None  # noqa: S101 - made from a receipt's response
+            stored = self._held.get(str(self.response.pk))
+            if stored is None:
+                self._answers = response_answer_map(response=self.response, spec=spec)
+            else:
+                self._answers = {
+                    k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()
+                }
+        return self._answers
+
+
+def amend_journey_load(request: HttpRequest, response: Response, token: str) -> AmendJourney:
+    consultation = response.consultation
+    held = dict(request.session.get(AMEND_SESSION_KEY, {}))
+    return AmendJourney(
+        consultation, consultation.phase(timezone.now()), response, token=token, _held=held
+    )
+
+
+def amend_hold(request: HttpRequest, journey: AmendJourney, answers: AnswerMap) -> None:
+    """Keep the changed answers in the session until they are saved or given up."""
+    assert journey.response is not None  # noqa: S101 - made from a receipt's response
+    held = dict(request.session.get(AMEND_SESSION_KEY, {}))
+    held[str(journey.response.pk)] = {
+        key: list(value) if isinstance(value, tuple) else value for key, value in answers.items()
+    }
+    request.session[AMEND_SESSION_KEY] = held
+
+
+def amend_forget(request: HttpRequest, response: Response) -> None:
+    held = dict(request.session.get(AMEND_SESSION_KEY, {}))
+    if held.pop(str(response.pk), None) is not None:
+        request.session[AMEND_SESSION_KEY] = held
 
 
 def journey_load(request: HttpRequest, slug: str) -> Journey:
@@ -134,20 +197,23 @@ def field_anchor(question: QuestionSpec) -> str:
 
 
 def check_answers_rows(
-    spec: ConsultationSpec, answers: AnswerMap, *, slug: str | None
+    spec: ConsultationSpec,
+    answers: AnswerMap,
+    *,
+    section_url: Callable[[SectionSpec], str] | None = None,
 ) -> list[dict[str, Any]]:
     """Sections and their shown questions with the answers in words, for summary lists.
 
-    With a ``slug``, each row carries a link to change the answer and come back.
+    With a ``section_url`` (a journey's), each row carries a link to change the answer
+    and come back.
     """
     sections = []
     for section in spec.visible_sections(answers):
         rows = []
         for question in spec.visible_questions(section, answers):
             change_url = (
-                reverse("responses:section", args=[slug, section.key])
-                + f"?return=check#{field_anchor(question)}"
-                if slug
+                section_url(section) + f"?return=check#{field_anchor(question)}"
+                if section_url
                 else None
             )
             rows.append(
