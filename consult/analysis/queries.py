@@ -74,19 +74,22 @@ class CampaignCounting(TextChoices):
 @dataclass(frozen=True)
 class Filters:
     """Which submitted responses a view counts: answers (OR within a question, AND across
-    questions), a submission date range in UK time, both ends included, and how responses
-    in confirmed campaigns count."""
+    questions), a submission date range in UK time, both ends included, the channels the
+    responses came by (online, post, email, phone; any of them), and how responses in
+    confirmed campaigns count."""
 
     answers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     submitted_from: date | None = None
     submitted_to: date | None = None
     campaigns: CampaignCounting = CampaignCounting.ALL
+    channels: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(
             self.answers
             or self.submitted_from
             or self.submitted_to
+            or self.channels
             or self.campaigns != CampaignCounting.ALL
         )
 
@@ -130,6 +133,8 @@ def filtered_condition(
     if filters.submitted_to:
         end = datetime.combine(filters.submitted_to + timedelta(days=1), time.min, tzinfo=LONDON)
         condition &= Q(**{f"{prefix}submitted_at__lt": end})
+    if filters.channels:
+        condition &= Q(**{f"{prefix}channel__in": sorted(filters.channels)})
     for key, codes in sorted(filters.answers.items()):
         question = spec.by_key[key]
         option_ids = [o.id for o in question.options if o.code in codes]

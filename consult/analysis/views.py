@@ -15,7 +15,13 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from consult.analysis import queries, services
-from consult.analysis.access import analyst_required, data_controller_required, has_role
+from consult.analysis.access import (
+    ENTRY_ROLES,
+    WORKSPACE_ROLES,
+    analyst_required,
+    data_controller_required,
+    has_role,
+)
 from consult.analysis.forms import (
     CampaignRenameForm,
     CampaignVariantsForm,
@@ -56,6 +62,13 @@ class SignInView(auth_views.LoginView):
         if form.otp_device is not None:
             otp_login(self.request, form.otp_device)  # the session is verified
         return response
+
+    def get_default_redirect_url(self) -> str:
+        """Data entry staff, who cannot open the results, start where they key in."""
+        user = self.request.user
+        if has_role(user, *ENTRY_ROLES) and not has_role(user, *WORKSPACE_ROLES):
+            return reverse("analysis:entry_index")
+        return super().get_default_redirect_url()
 
 
 class SignOutView(auth_views.LogoutView):

@@ -212,6 +212,8 @@ def filters_described(filters: Filters) -> dict[str, Any]:
         described["from"] = filters.submitted_from.isoformat()
     if filters.submitted_to:
         described["to"] = filters.submitted_to.isoformat()
+    if filters.channels:
+        described["channels"] = sorted(filters.channels)
     if filters.campaigns != CampaignCounting.ALL:
         described["campaigns"] = str(filters.campaigns.label)
     return described
@@ -269,6 +271,11 @@ def report_make(
             *(f"{key}: {', '.join(codes)}" for key, codes in described.get("answers", {}).items()),
             *([f"sent on or after {described['from']}"] if "from" in described else []),
             *([f"sent on or before {described['to']}"] if "to" in described else []),
+            *(
+                [f"received by {', '.join(described['channels'])}"]
+                if "channels" in described
+                else []
+            ),
         ],
         generated_at=now.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
@@ -307,6 +307,15 @@ def _as_stored(spec: ConsultationSpec, key: str, value: AnswerValue | None) -> o
     if spec.by_key[key].profile in PERSONAL_FIELDS or not value:
         return None
     return list(value) if isinstance(value, tuple) else value
+
+
+def received_moment(*, day: date, consultation: Consultation, now: datetime) -> datetime:
+    """When a response received on ``day`` (by post, email or phone) counts as sent: noon
+    UK time, as a letter has a day but no time, kept within the consultation's open
+    period and never later than ``now``."""
+    noon = datetime.combine(day, time(12), tzinfo=LONDON)
+    last = consultation.closes_at - timedelta(microseconds=1)
+    return max(min(noon, now, last), consultation.opens_at)
 
 
 def receipt_token(*, response: Response) -> str:

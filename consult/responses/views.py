@@ -72,7 +72,7 @@ def section(request: HttpRequest, slug: str, section_key: str) -> HttpResponse:
     if blocked := _closed_or_done(request, journey):
         return blocked
     spec = consultation_spec(journey.consultation)
-    current = _section_or_404(spec, section_key)
+    current = section_or_404(spec, section_key)
     answers = journey.answers(spec)
     questions = spec.visible_questions(current, answers)
     if not questions:
@@ -103,7 +103,7 @@ def section(request: HttpRequest, slug: str, section_key: str) -> HttpResponse:
     return section_page(request, journey, spec, current, form, answers)
 
 
-def _section_or_404(spec: ConsultationSpec, section_key: str) -> SectionSpec:
+def section_or_404(spec: ConsultationSpec, section_key: str) -> SectionSpec:
     current = spec.section(section_key)
     if current is None:
         raise Http404("The consultation has no section with that name")
@@ -311,7 +311,7 @@ def amend_section(request: HttpRequest, token: str, section_key: str) -> HttpRes
         return _amend_refused(request, response, token)
     journey = amend_journey_load(request, response, token)
     spec = consultation_spec(response.consultation)
-    current = _section_or_404(spec, section_key)
+    current = section_or_404(spec, section_key)
     answers = journey.answers(spec)
     questions = spec.visible_questions(current, answers)
     if not questions:
