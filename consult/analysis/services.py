@@ -37,9 +37,15 @@ from consult.responses.services import tallies_add
 
 
 def analyst_create(
-    *, username: str, email: str, password: str, data_controller: bool = False
+    *,
+    username: str,
+    email: str,
+    password: str,
+    data_controller: bool = False,
+    data_entry: bool = False,
 ) -> User:
-    """Create an analyst (or data controller) account.
+    """Create an analyst (or data controller) account; with ``data_entry``, an account
+    that only keys in responses received by post, email or phone.
 
     Raises ``ValidationError`` for a taken username or a password the validators refuse.
     """
@@ -52,6 +58,8 @@ def analyst_create(
         user.set_password(password)
         user.save()
         roles = [Role.ANALYST] + ([Role.DATA_CONTROLLER] if data_controller else [])
+        if data_entry:
+            roles = [Role.DATA_ENTRY]
         user.groups.add(*(Group.objects.get_or_create(name=role)[0] for role in roles))
     return user
 

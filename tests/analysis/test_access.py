@@ -234,6 +234,13 @@ def test_create_analyst_can_make_a_data_controller(db, monkeypatch):
     assert roles_of("ada") == {Role.ANALYST, Role.DATA_CONTROLLER}
 
 
+def test_create_analyst_can_make_a_data_entry_account(db, monkeypatch):
+    monkeypatch.setenv("ANALYST_PASSWORD", STRONG)
+    out = run_command("cyd", "--data-entry", "--password-env", "ANALYST_PASSWORD")
+    assert "Created data entry account cyd" in out
+    assert roles_of("cyd") == {Role.DATA_ENTRY}
+
+
 @pytest.mark.parametrize(
     ("username", "weak", "reason"),
     [
