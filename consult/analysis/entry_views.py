@@ -91,7 +91,16 @@ def entry_section(request: HttpRequest, slug: str, section_key: str) -> HttpResp
             return redirect("analysis:entry_start", slug=slug)
         return redirect(journey_onward(request, journey, spec, current, answers))
     return section_page(
-        request, journey, spec, current, form, answers, layout=LAYOUT, entry=journey
+        request,
+        journey,
+        spec,
+        current,
+        form,
+        answers,
+        layout=LAYOUT,
+        entry=journey,
+        saving_note="The answers are saved each time you continue. The response is sent only "
+        "when you send it from the check page.",
     )
 
 
