@@ -1,4 +1,6 @@
-"""Who may open the workspace: signed-in members of the analyst or data controller groups."""
+"""Who may open the workspace: signed-in members of the analyst or data controller groups;
+and who may key in responses received by post, email or phone: data entry staff and data
+controllers."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from django.http import HttpRequest, HttpResponseBase
 from consult.analysis.models import Role
 
 WORKSPACE_ROLES = [Role.ANALYST, Role.DATA_CONTROLLER]
+ENTRY_ROLES = [Role.DATA_ENTRY, Role.DATA_CONTROLLER]
 
 
 def has_role(user: Any, *roles: str) -> bool:
@@ -51,6 +54,21 @@ def data_controller_required(
         return view(request, *args, **kwargs)
 
     return analyst_required(guarded)
+
+
+def data_entry_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """As ``analyst_required``, for the pages that key in a response on a respondent's
+    behalf: data entry staff and data controllers (they see the personal details typed)."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if settings.OTP_REQUIRED and not request.user.is_verified():  # type: ignore[union-attr]
+            return redirect_to_login(request.get_full_path())
+        if not has_role(request.user, *ENTRY_ROLES):
+            raise PermissionDenied("You need the data entry or data controller role.")
+        return view(request, *args, **kwargs)
+
+    return login_required(guarded)
 
 
 def no_client_address(request: HttpRequest) -> None:

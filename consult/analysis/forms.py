@@ -3,7 +3,9 @@ theme suggestions and data subject requests."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from crispy_forms_gds.layout import Field, Fixed, Size
 from django import forms
@@ -20,9 +22,12 @@ from consult.analysis.models import (
 )
 from consult.analysis.queries import CampaignCounting, Filters
 from consult.analysis.themes import DEFAULT_THEMES, MAX_THEMES, MIN_THEMES
-from consult.consultations.models import Profile
+from consult.consultations.models import Consultation, Profile
 from consult.consultations.queries import ConsultationSpec, QuestionSpec
 from consult.forms import GovukForm
+from consult.responses.models import ResponseChannel
+
+LONDON = ZoneInfo(settings.TIME_ZONE)
 
 
 class SignInForm(GovukForm, AuthenticationForm):
@@ -89,8 +94,9 @@ def filter_questions(spec: ConsultationSpec) -> list[QuestionSpec]:
 
 class FilterForm(forms.Form):
     """Reads filters from the query string: ``a=<question key>:<option code>`` (repeatable),
-    ``from`` and ``to`` (YYYY-MM-DD) and ``campaigns`` (all, once or excluded). Unknown
-    questions or codes are reported, not applied."""
+    ``from`` and ``to`` (YYYY-MM-DD), ``channel`` (repeatable: online, post, email, phone)
+    and ``campaigns`` (all, once or excluded). Unknown questions or codes are reported, not
+    applied."""
 
     submitted_from = forms.DateField(
         required=False,
@@ -105,6 +111,13 @@ class FilterForm(forms.Form):
         error_messages={"invalid": "Enter the end date as a real date, like 2026-11-26"},
     )
 
+    channel = forms.MultipleChoiceField(
+        required=False,
+        label="How the response was received",
+        choices=ResponseChannel.choices,
+        error_messages={"invalid_choice": "Select how the responses were received"},
+    )
+
     campaigns = forms.ChoiceField(
         required=False,
         label="Responses in confirmed campaigns",
@@ -117,6 +130,7 @@ class FilterForm(forms.Form):
             "submitted_from": query.get("from", ""),
             "submitted_to": query.get("to", ""),
             "campaigns": query.get("campaigns", ""),
+            "channel": query.getlist("channel"),
         }
         super().__init__(data, prefix=None)
         self.spec = spec
@@ -146,6 +160,7 @@ class FilterForm(forms.Form):
             submitted_from=cleaned.get("submitted_from"),
             submitted_to=cleaned.get("submitted_to"),
             campaigns=CampaignCounting(cleaned.get("campaigns") or CampaignCounting.ALL),
+            channels=frozenset(cleaned.get("channel") or ()),
         )
 
     def date_fields(self) -> list[forms.BoundField]:
@@ -357,3 +372,55 @@ class SuggestionMergeForm(forms.Form):
         if len(chosen) < 2:
             raise forms.ValidationError("Select two or more suggestions to merge")
         return chosen
+
+
+class EntryForm(GovukForm):
+    """How and when a response keyed in by staff was received: on a day the consultation
+    was open, and not in the future."""
+
+    channel = forms.ChoiceField(
+        label="How was the response received?",
+        choices=[c for c in ResponseChannel.choices if c[0] != ResponseChannel.ONLINE],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select how the response was received",
+            "invalid_choice": "Select how the response was received",
+        },
+    )
+    received = forms.DateField(
+        label="Date it was received",
+        help_text="The date on the postmark, the email or the call, for example 2026-11-26",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": "Enter the date the response was received",
+            "invalid": "Enter the date the response was received as a real date, like 2026-11-26",
+        },
+    )
+
+    def __init__(self, *args: Any, consultation: Consultation, now: datetime, **kwargs: Any):
+        self.consultation, self.now = consultation, now
+        super().__init__(*args, **kwargs)
+
+    def layout_fields(self) -> list[Any]:
+        return [
+            Field.radios("channel", legend_size=Size.SMALL),
+            Field.text("received", field_width=Fixed.TEN),
+        ]
+
+    def clean_received(self) -> date:
+        received: date = self.cleaned_data["received"]
+        opened = self.consultation.opens_at.astimezone(LONDON).date()
+        last_day = (self.consultation.closes_at - timedelta(microseconds=1)).astimezone(LONDON)
+        if received > self.now.astimezone(LONDON).date():
+            raise forms.ValidationError("The date received must be today or in the past")
+        if received < opened:
+            raise forms.ValidationError(
+                f"The date received must be on or after {opened:%-d %B %Y}, when the "
+                "consultation opened"
+            )
+        if received > last_day.date():
+            raise forms.ValidationError(
+                f"The date received must be on or before {last_day:%-d %B %Y}, when the "
+                "consultation closed"
+            )
+        return received

@@ -15,10 +15,14 @@ from consult.responses.models import Answer, Response, ResponseStatus
 
 
 class Role(models.TextChoices):
-    """Django groups that open the workspace; a data controller can also see personal data."""
+    """Django groups: analysts and data controllers open the workspace, and a data
+    controller can also see personal data; data entry staff only key in responses received
+    by post, email or phone (so can data controllers). Migrations create the groups:
+    analysis 0002 the first two, responses 0003 data entry."""
 
     ANALYST = "analyst", "Analyst"
     DATA_CONTROLLER = "data_controller", "Data controller"
+    DATA_ENTRY = "data_entry", "Data entry"
 
 
 class Theme(models.Model):

@@ -54,6 +54,7 @@ from consult.consultations.queries import AnswerValue, ConsultationSpec, OptionS
 from consult.exports.models import DownloadRecord
 from consult.responses.journey import check_answers_rows
 from consult.responses.models import (
+    Amendment,
     Answer,
     DayTally,
     Document,
@@ -84,19 +85,22 @@ class CampaignCounting(TextChoices):
 @dataclass(frozen=True)
 class Filters:
     """Which submitted responses a view counts: answers (OR within a question, AND across
-    questions), a submission date range in UK time, both ends included, and how responses
-    in confirmed campaigns count."""
+    questions), a submission date range in UK time, both ends included, the channels the
+    responses came by (online, post, email, phone; any of them), and how responses in
+    confirmed campaigns count."""
 
     answers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     submitted_from: date | None = None
     submitted_to: date | None = None
     campaigns: CampaignCounting = CampaignCounting.ALL
+    channels: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(
             self.answers
             or self.submitted_from
             or self.submitted_to
+            or self.channels
             or self.campaigns != CampaignCounting.ALL
         )
 
@@ -140,6 +144,8 @@ def filtered_condition(
     if filters.submitted_to:
         end = datetime.combine(filters.submitted_to + timedelta(days=1), time.min, tzinfo=LONDON)
         condition &= Q(**{f"{prefix}submitted_at__lt": end})
+    if filters.channels:
+        condition &= Q(**{f"{prefix}channel__in": sorted(filters.channels)})
     for key, codes in sorted(filters.answers.items()):
         question = spec.by_key[key]
         option_ids = [o.id for o in question.options if o.code in codes]
@@ -861,11 +867,16 @@ def subject_access_document(*, response: Response, spec: ConsultationSpec) -> di
                 "answer": row["lines"],
                 "codes": _codes(answers.get(row["key"])),
             }
-            for section in check_answers_rows(spec, answers, slug=None, response=response)
+            for section in check_answers_rows(spec, answers, response=response)
             for row in section["rows"]
         ],
         "supporting_document": _document_described(response),
         "themes_given_by_analysts": [{"key": key, "theme": name} for key, name in themes],
+        "channel": response.channel,
+        "amendments": [
+            {**amendment, "at": amendment["at"].isoformat()}
+            for amendment in amendment_history(response=response, spec=spec)
+        ],
     }
 
 
@@ -882,6 +893,42 @@ def _document_described(response: Response) -> dict[str, object] | None:
         "sha256": document.sha256,
         "uploaded_at": document.uploaded_at.isoformat(),
     }
+
+
+def amendment_history(*, response: Response, spec: ConsultationSpec) -> list[dict[str, Any]]:
+    """Each change the respondent made after sending, oldest first: when, and each changed
+    question's earlier answer in codes and in words (earlier personal details are not
+    kept). The answers stored now are the latest version."""
+    history = []
+    for amendment in Amendment.objects.filter(response=response).order_by("at", "pk"):
+        changes = []
+        for key in amendment.changed_keys:
+            question = spec.by_key.get(key)
+            before = amendment.previous.get(key)
+            changes.append(
+                {
+                    "key": key,
+                    "question": question.text if question else key,
+                    "before": before,
+                    "before_in_words": _in_words(question, before),
+                }
+            )
+        history.append({"at": amendment.at, "changes": changes})
+    return history
+
+
+def _in_words(question: QuestionSpec | None, value: object) -> list[str]:
+    if question is not None and question.profile in PERSONAL_FIELDS:
+        return ["Not kept (personal details)"]
+    if not value:
+        return ["Not answered"]
+    if isinstance(value, list):
+        labels = []
+        for code in value:
+            option = question.option_by_code(code) if question else None
+            labels.append(option.label if option else str(code))
+        return labels
+    return [str(value)]
 
 
 def _codes(value: AnswerValue | None) -> list[str] | str | None:

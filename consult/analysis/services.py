@@ -46,9 +46,15 @@ from consult.responses.services import documents_delete, tallies_add
 
 
 def analyst_create(
-    *, username: str, email: str, password: str, data_controller: bool = False
+    *,
+    username: str,
+    email: str,
+    password: str,
+    data_controller: bool = False,
+    data_entry: bool = False,
 ) -> User:
-    """Create an analyst (or data controller) account.
+    """Create an analyst (or data controller) account; with ``data_entry``, an account
+    that only keys in responses received by post, email or phone.
 
     Raises ``ValidationError`` for a taken username or a password the validators refuse.
     """
@@ -61,6 +67,8 @@ def analyst_create(
         user.set_password(password)
         user.save()
         roles = [Role.ANALYST] + ([Role.DATA_CONTROLLER] if data_controller else [])
+        if data_entry:
+            roles = [Role.DATA_ENTRY]
         user.groups.add(*(Group.objects.get_or_create(name=role)[0] for role in roles))
     return user
 
@@ -361,6 +369,23 @@ def campaigns_after_withdrawal(
     """A withdrawn response no longer counts: its campaigns' figures are set again (a
     receiver of ``response_withdrawn``)."""
     Campaign.objects.filter(members__response=response).distinct().figures_refresh(now=now)
+
+
+def campaigns_after_amendment(
+    sender: object,
+    *,
+    response: Response,
+    changed_keys: list[str],
+    now: datetime,
+    **kwargs: object,
+) -> None:
+    """A changed answer has a new row, outside any campaign (its old membership went with
+    the old row): the figures of the campaigns on the changed questions are set again (a
+    receiver of ``response_amended``). The new text joins a campaign, if it fits one, at
+    the next detection run."""
+    Campaign.objects.filter(
+        consultation=response.consultation_id, question__key__in=changed_keys
+    ).figures_refresh(now=now)
 
 
 # Theme suggestions ----------------------------------------------------------------------

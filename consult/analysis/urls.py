@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from consult.analysis import views
+from consult.analysis import entry_views, views
 
 app_name = "analysis"
 
@@ -14,7 +14,15 @@ urlpatterns = [
     path("data-requests/<str:reference>/", views.subject_request, name="subject_request"),
     path("data-requests/<str:reference>/export/", views.subject_export, name="subject_export"),
     path("data-requests/<str:reference>/erase/", views.subject_erase, name="subject_erase"),
+    path("enter/", entry_views.entry_index, name="entry_index"),
     path("<slug:slug>/", views.dashboard, name="dashboard"),
+    path("<slug:slug>/enter/", entry_views.entry_start, name="entry_start"),
+    path(
+        "<slug:slug>/enter/section/<slug:section_key>/",
+        entry_views.entry_section,
+        name="entry_section",
+    ),
+    path("<slug:slug>/enter/check/", entry_views.entry_check, name="entry_check"),
     path("<slug:slug>/cross-tabulation/", views.crosstab, name="crosstab"),
     path("<slug:slug>/campaigns/", views.campaigns, name="campaigns"),
     path("<slug:slug>/campaigns/<int:pk>/", views.campaign, name="campaign"),

@@ -15,7 +15,13 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from consult.analysis import queries, services
-from consult.analysis.access import analyst_required, data_controller_required, has_role
+from consult.analysis.access import (
+    ENTRY_ROLES,
+    WORKSPACE_ROLES,
+    analyst_required,
+    data_controller_required,
+    has_role,
+)
 from consult.analysis.forms import (
     CampaignRenameForm,
     CampaignVariantsForm,
@@ -64,6 +70,13 @@ class SignInView(auth_views.LoginView):
         if form.otp_device is not None:
             otp_login(self.request, form.otp_device)  # the session is verified
         return response
+
+    def get_default_redirect_url(self) -> str:
+        """Data entry staff, who cannot open the results, start where they key in."""
+        user = self.request.user
+        if has_role(user, *ENTRY_ROLES) and not has_role(user, *WORKSPACE_ROLES):
+            return reverse("analysis:entry_index")
+        return super().get_default_redirect_url()
 
 
 class SignOutView(auth_views.LogoutView):
@@ -495,8 +508,9 @@ def _subject_page(
     answers = response_answer_map(response=response, spec=spec)
     context = {
         "response": response,
-        "sections": check_answers_rows(spec, answers, slug=None),
+        "sections": check_answers_rows(spec, answers, response=response),
         "document": queries.subject_access_document(response=response, spec=spec),
+        "amendments": queries.amendment_history(response=response, spec=spec),
         "downloads": queries.downloads_since(response).select_related("user")[:100],
         "export_form": export_form,
     }

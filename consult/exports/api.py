@@ -26,6 +26,7 @@ from consult.consultations.models import Consultation
 from consult.exports.models import ApiToken, Channel, Variant
 from consult.exports.services import FORMATS, allowed_variants
 from consult.exports.views import download_for
+from consult.responses.models import ResponseChannel
 
 
 def api_token_create(*, user: User, name: str, now: datetime) -> str:
@@ -181,6 +182,17 @@ def schema(request: HttpRequest) -> JsonResponse:
                                 "name": "to",
                                 "in": "query",
                                 "schema": {"type": "string", "format": "date"},
+                            },
+                            {
+                                "name": "channel",
+                                "in": "query",
+                                "description": "How responses were received, repeatable",
+                                "schema": {
+                                    "type": "array",
+                                    "items": {"type": "string", "enum": ResponseChannel.values},
+                                },
+                                "style": "form",
+                                "explode": True,
                             },
                         ],
                         "responses": {

@@ -289,6 +289,8 @@ def filters_described(filters: Filters) -> dict[str, Any]:
         described["from"] = filters.submitted_from.isoformat()
     if filters.submitted_to:
         described["to"] = filters.submitted_to.isoformat()
+    if filters.channels:
+        described["channels"] = sorted(filters.channels)
     if filters.campaigns != CampaignCounting.ALL:
         described["campaigns"] = str(filters.campaigns.label)
     return described
@@ -350,6 +352,11 @@ def report_make(
             *(
                 [f"{described['campaigns'].lower()} (confirmed campaigns only)"]
                 if "campaigns" in described
+                else []
+            ),
+            *(
+                [f"received by {', '.join(described['channels'])}"]
+                if "channels" in described
                 else []
             ),
         ],

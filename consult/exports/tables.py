@@ -71,6 +71,7 @@ META_COLUMNS = (
     Column("reference", "Response reference", "string"),
     Column("submitted_at", "When the response was sent (ISO 8601, UTC)", "datetime"),
     Column("language", "Language the response was made in", "string"),
+    Column("channel", "How the response was received (online, post, email or phone)", "string"),
 )
 PERSONAL_COLUMNS = {
     Profile.NAME: Column("name", "Name", "string"),
@@ -194,13 +195,13 @@ def export_rows(*, responses: QuerySet[Response], layout: Layout, variant: str) 
     publishable = variant == Variant.PUBLISHABLE
     campaigns = campaign_labels(questions=layout.campaign)
     response_rows = responses.values_list(
-        "pk", "reference", "submitted_at", "language", "publication"
+        "pk", "reference", "submitted_at", "language", "channel", "publication"
     ).iterator(chunk_size=BATCH_SIZE)
     while batch := list(islice(response_rows, BATCH_SIZE)):
         rows: dict[Any, Row] = {}
-        for pk, reference, submitted_at, language, _publication in batch:
+        for pk, reference, submitted_at, language, channel, _publication in batch:
             row: Row = [None] * layout.width
-            row[0], row[1], row[2] = reference, iso_utc(submitted_at), language  # META_COLUMNS
+            row[:4] = reference, iso_utc(submitted_at), language, channel  # META_COLUMNS
             rows[pk] = row
         _answers_place(rows, layout)
         if campaigns:

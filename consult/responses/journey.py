@@ -1,11 +1,16 @@
 """Where a respondent is in the journey: their draft (kept in the session) and the way on.
 
 One browser can hold one draft per consultation; it survives leaving and coming back for
-as long as the session cookie lives.
+as long as the session cookie lives. The same sections and check page serve two other
+journeys, which differ only in their addresses and where the answers are kept: changing
+a sent response from its receipt link (``AmendJourney``: the changed answers wait in the
+session until "Save changes") and staff keying in a response received by post, email or
+phone (``consult.analysis.entry``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +36,7 @@ from consult.responses.queries import (
 )
 
 SESSION_KEY = "consult.responses"
+AMEND_SESSION_KEY = "consult.amendments"
 
 
 @dataclass
@@ -59,7 +65,11 @@ class Journey:
     def check_url(self) -> str:
         return reverse("responses:check", args=[self.consultation.slug])
 
-    def document_url(self) -> str:
+    def start_url(self) -> str:
+        return reverse("responses:start", args=[self.consultation.slug])
+
+    def document_url(self) -> str | None:
+        """The supporting document's page: only a respondent's own draft has one."""
         return reverse("responses:document", args=[self.consultation.slug])
 
     def next_url(
@@ -72,8 +82,9 @@ class Journey:
     ) -> str:
         """The page after a section: the supporting document's, when the section is the
         one it follows (unless coming from it), else the next shown section."""
-        if not past_document and _document_follows(spec, answers, after):
-            return self.document_url()
+        document_url = self.document_url()
+        if document_url and not past_document and _document_follows(spec, answers, after):
+            return document_url
         keys = [section.key for section in spec.sections]
         later = spec.sections[keys.index(after.key) + 1 :]
         following = next((s for s in later if spec.visible_questions(s, answers)), None)
@@ -85,11 +96,12 @@ class Journey:
         keys = [section.key for section in spec.sections]
         earlier = spec.sections[: keys.index(before.key)]
         preceding = next((s for s in reversed(earlier) if spec.visible_questions(s, answers)), None)
-        if preceding and _document_follows(spec, answers, preceding):
-            return self.document_url()
+        document_url = self.document_url()
+        if preceding and document_url and _document_follows(spec, answers, preceding):
+            return document_url
         if preceding:
             return self.section_url(preceding)
-        return reverse("responses:start", args=[self.consultation.slug])
+        return self.start_url()
 
     def first_gap_url(self, spec: ConsultationSpec, answers: AnswerMap) -> str:
         """The first section with a required question unanswered, else "Check your answers"."""
@@ -116,6 +128,63 @@ class Journey:
 def _document_follows(spec: ConsultationSpec, answers: AnswerMap, section: SectionSpec) -> bool:
     after = document_section(spec=spec, answers=answers)
     return after is not None and after.key == section.key
+
+
+@dataclass
+class AmendJourney(Journey):
+    """Changing a sent response from its receipt link: the answers being changed are kept
+    in the session, and stored only when the respondent saves them."""
+
+    token: str = ""
+    _held: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def section_url(self, section: SectionSpec) -> str:
+        return reverse("responses:amend_section", args=[self.token, section.key])
+
+    def check_url(self) -> str:
+        return reverse("responses:amend", args=[self.token])
+
+    def start_url(self) -> str:
+        return reverse("responses:receipt", args=[self.token])
+
+    def document_url(self) -> None:
+        return None  # a sent response's document is not changed from its receipt
+
+    def answers(self, spec: ConsultationSpec) -> dict[str, AnswerValue]:
+        if self._answers is None:
+            assert self.response is not None  # noqa: S101 - made from a receipt's response
+            stored = self._held.get(str(self.response.pk))
+            if stored is None:
+                self._answers = response_answer_map(response=self.response, spec=spec)
+            else:
+                self._answers = {
+                    k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()
+                }
+        return self._answers
+
+
+def amend_journey_load(request: HttpRequest, response: Response, token: str) -> AmendJourney:
+    consultation = response.consultation
+    held = dict(request.session.get(AMEND_SESSION_KEY, {}))
+    return AmendJourney(
+        consultation, consultation.phase(timezone.now()), response, token=token, _held=held
+    )
+
+
+def amend_hold(request: HttpRequest, journey: AmendJourney, answers: AnswerMap) -> None:
+    """Keep the changed answers in the session until they are saved or given up."""
+    assert journey.response is not None  # noqa: S101 - made from a receipt's response
+    held = dict(request.session.get(AMEND_SESSION_KEY, {}))
+    held[str(journey.response.pk)] = {
+        key: list(value) if isinstance(value, tuple) else value for key, value in answers.items()
+    }
+    request.session[AMEND_SESSION_KEY] = held
+
+
+def amend_forget(request: HttpRequest, response: Response) -> None:
+    held = dict(request.session.get(AMEND_SESSION_KEY, {}))
+    if held.pop(str(response.pk), None) is not None:
+        request.session[AMEND_SESSION_KEY] = held
 
 
 def journey_load(request: HttpRequest, slug: str) -> Journey:
@@ -164,14 +233,16 @@ def check_answers_rows(
     spec: ConsultationSpec,
     answers: AnswerMap,
     *,
-    slug: str | None,
+    section_url: Callable[[SectionSpec], str] | None = None,
     response: Response | None = None,
+    document_url: str | None = None,
 ) -> list[dict[str, Any]]:
     """Sections and their shown questions with the answers in words, for summary lists;
     the supporting document of ``response`` after the section it follows, when it is
     offered.
 
-    With a ``slug``, each row carries a link to change the answer and come back.
+    With a ``section_url`` (a journey's), each row carries a link to change the answer
+    and come back; with a ``document_url``, so does the document's.
     """
     sections = []
     document_after = document_section(spec=spec, answers=answers)
@@ -179,9 +250,8 @@ def check_answers_rows(
         rows = []
         for question in spec.visible_questions(section, answers):
             change_url = (
-                reverse("responses:section", args=[slug, section.key])
-                + f"?return=check#{field_anchor(question)}"
-                if slug
+                section_url(section) + f"?return=check#{field_anchor(question)}"
+                if section_url
                 else None
             )
             rows.append(
@@ -195,20 +265,20 @@ def check_answers_rows(
         sections.append({"title": section.title, "rows": rows})
         if document_after is not None and section.key == document_after.key:
             document = response_document(response=response)
-            sections.append(_document_rows(document, slug=slug))
+            change_url = f"{document_url}?return=check" if document_url else None
+            sections.append(_document_rows(document, change_url=change_url))
     return sections
 
 
 DOCUMENT_TITLE = "Supporting document"
 
 
-def _document_rows(document: Document | None, *, slug: str | None) -> dict[str, Any]:
+def _document_rows(document: Document | None, *, change_url: str | None) -> dict[str, Any]:
     line = (
         f"{document.original_name} ({document.get_kind_display()}, {size_in_words(document.size)})"
         if document
         else "None"
     )
-    change_url = reverse("responses:document", args=[slug]) + "?return=check" if slug else None
     return {
         "title": DOCUMENT_TITLE,
         "rows": [

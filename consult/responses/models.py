@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from consult.audit import AppendOnlyModel, AppendOnlyQuerySet
 from consult.consultations.models import Consultation, Option, Question
 from consult.responses.storage import document_storage
 
@@ -14,6 +15,16 @@ class ResponseStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SUBMITTED = "submitted", "Submitted"
     WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ResponseChannel(models.TextChoices):
+    """How a response reached us: through the site, or keyed in by staff on the
+    respondent's behalf from a letter, an email or a phone call."""
+
+    ONLINE = "online", "Online"
+    POST = "post", "Post"
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
 
 
 class ResponseQuerySet(models.QuerySet["Response"]):
@@ -35,6 +46,13 @@ class Response(models.Model):
     )
     definition_version = models.PositiveIntegerField()
     language = models.CharField(max_length=10, default="en")
+    # A default in the database too: bulk loads insert responses with SQL of their own.
+    channel = models.CharField(
+        max_length=10,
+        choices=ResponseChannel.choices,
+        default=ResponseChannel.ONLINE,
+        db_default=ResponseChannel.ONLINE,
+    )
     respondent_type = models.CharField(max_length=60, blank=True, help_text="Option code")
     publication = models.CharField(max_length=60, blank=True, help_text="Option code")
     started_at = models.DateTimeField()
@@ -58,6 +76,9 @@ class Response(models.Model):
                 | (~Q(status=ResponseStatus.WITHDRAWN) & Q(withdrawn_at__isnull=True)),
                 name="response_withdrawn_at_matches_status",
             ),
+            models.CheckConstraint(
+                condition=Q(channel__in=ResponseChannel.values), name="response_channel_known"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -76,6 +97,32 @@ class Respondent(models.Model):
 
     def __str__(self) -> str:
         return f"Respondent to {self.response_id}"
+
+
+class AmendmentQuerySet(AppendOnlyQuerySet["Amendment"]):
+    pass
+
+
+class Amendment(AppendOnlyModel):
+    """Append-only record of one change a respondent made to a sent response: when, which
+    questions' answers changed, and what they were before (the answers now stored are the
+    latest version). Earlier personal details are not kept: ``previous`` holds None for
+    them, so that retention and erasure reach every copy."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="amendments")
+    at = models.DateTimeField()
+    changed_keys = models.JSONField(help_text="Question keys whose answers changed")
+    previous = models.JSONField(
+        help_text="Each changed key's answer before the change: option codes, text or null"
+    )
+
+    objects = AmendmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["response", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Amendment of {self.response_id} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class Answer(models.Model):

@@ -1,4 +1,4 @@
-"""Writes for the public journey: drafts, saving a section, submitting and withdrawing."""
+"""Writes for responses: drafts, saving a section, submitting, amending and withdrawing."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
@@ -21,10 +21,11 @@ from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from consult.consultations.models import Consultation, Profile
+from consult.consultations.models import Consultation, Phase, Profile
 from consult.consultations.queries import AnswerValue, ConsultationSpec, QuestionSpec, SectionSpec
 from consult.responses.documents import Inspected
 from consult.responses.models import (
+    Amendment,
     Answer,
     DayTally,
     Document,
@@ -32,14 +33,11 @@ from consult.responses.models import (
     QuestionTally,
     Respondent,
     Response,
+    ResponseChannel,
     ResponseStatus,
 )
-from consult.responses.queries import (
-    PERSONAL_FIELDS,
-    RECEIPT_SALT,
-    response_answer_map,
-)
-from consult.responses.signals import response_withdrawn
+from consult.responses.queries import PERSONAL_FIELDS, RECEIPT_SALT, response_answer_map
+from consult.responses.signals import response_amended, response_withdrawn
 from consult.responses.storage import documents_storage
 
 logger = logging.getLogger(__name__)
@@ -66,19 +64,26 @@ class ResponseNotDraftError(Exception):
     """The response was sent or withdrawn meanwhile (another tab, a double click)."""
 
 
+class ResponseNotAmendableError(Exception):
+    """The response can no longer be changed: it was withdrawn or the consultation closed."""
+
+
 def reference_new(*, prefix: str) -> str:
     """A short reference such as FR-7K3M-Q9XD: 30**8 (about 6.6 * 10**11) possibilities."""
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"{prefix}-{chars[:4]}-{chars[4:]}"
 
 
-def draft_start(*, consultation: Consultation, now: datetime) -> Response:
+def draft_start(
+    *, consultation: Consultation, now: datetime, channel: str = ResponseChannel.ONLINE
+) -> Response:
     for _attempt in range(5):
         try:
             with transaction.atomic():
                 response = Response.objects.create(
                     reference=reference_new(prefix=consultation.reference_prefix),
                     consultation=consultation,
+                    channel=channel,
                     definition_version=consultation.definition_version,
                     started_at=now,
                     updated_at=now,
@@ -115,23 +120,14 @@ def section_save(
     section_keys = {question.key for question in section.answerable()}
     with transaction.atomic():
         _lock_draft(response)
-        answers = response_answer_map(response=response, spec=spec)
-        answers = {k: v for k, v in answers.items() if k not in section_keys}
-        answers.update({k: v for k, v in values.items() if v})
-        shown = {
-            question.key
-            for each in spec.sections
-            for parent in spec.visible_questions(each, answers)
-            for question in parent.rows or (parent,)
-        }
-        hidden = {key for key in answers if key not in shown}
-        answers = {k: v for k, v in answers.items() if k in shown}
-        stale = [spec.by_key[key].id for key in section_keys | hidden]
+        stored = response_answer_map(response=response, spec=spec)
+        answers, touched = answers_merged(spec=spec, section=section, answers=stored, values=values)
+        stale = [spec.by_key[key].id for key in touched]
 
         Answer.objects.filter(response=response, question_id__in=stale).delete()
         Answer.objects.bulk_create(_answer_rows(response, spec, section_keys, answers))
-        _respondent_save(response, spec, answers, changed=section_keys | hidden)
-        if _document_hidden(spec, hidden):
+        _respondent_save(response, spec, answers, changed=touched)
+        if _document_hidden(spec, hidden=touched - section_keys):
             documents_delete(documents=Document.objects.filter(response=response))
         response.respondent_type = _chosen_code(spec, answers, Profile.RESPONDENT_TYPE)
         response.publication = _chosen_code(spec, answers, Profile.PUBLICATION)
@@ -140,11 +136,35 @@ def section_save(
     return answers
 
 
-def _document_hidden(spec: ConsultationSpec, hidden: set[str]) -> bool:
+def _document_hidden(spec: ConsultationSpec, *, hidden: set[str]) -> bool:
     """Whether the save stopped the respondent answering for an organisation: the question
     of its name went hidden, and with it the supporting document."""
     question = spec.by_profile.get(Profile.ORGANISATION_NAME)
     return question is not None and question.key in hidden
+
+
+def answers_merged(
+    *,
+    spec: ConsultationSpec,
+    section: SectionSpec,
+    answers: dict[str, AnswerValue],
+    values: dict[str, AnswerValue],
+) -> tuple[dict[str, AnswerValue], set[str]]:
+    """All the answers once a section's ``values`` replace its earlier ones, without the
+    answers that the change hides; and the keys whose stored answers must go (the
+    section's and the hidden ones). Stores nothing: a draft's save and an amendment held
+    in the session both use it."""
+    section_keys = {question.key for question in section.answerable()}
+    merged = {k: v for k, v in answers.items() if k not in section_keys}
+    merged.update({k: v for k, v in values.items() if v})
+    shown = {
+        question.key
+        for each in spec.sections
+        for parent in spec.visible_questions(each, merged)
+        for question in parent.rows or (parent,)
+    }
+    hidden = {key for key in merged if key not in shown}
+    return {k: v for k, v in merged.items() if k in shown}, section_keys | hidden
 
 
 def _respondent_save(
@@ -249,20 +269,29 @@ def documents_delete(*, documents: QuerySet[Document]) -> None:
 
 
 def response_submit(
-    *, response: Response, spec: ConsultationSpec, now: datetime, site_url: str
+    *,
+    response: Response,
+    spec: ConsultationSpec,
+    now: datetime,
+    site_url: str,
+    received_at: datetime | None = None,
 ) -> Response:
     """Submit a draft once; a second call (double click, resent form) changes nothing.
 
     Raises ``IncompleteResponseError`` when a shown, required question is unanswered, and
     ``TooFastError`` when it comes sooner after starting than a person could answer.
     With an email address, a receipt is sent once the submission is committed.
+
+    A response keyed in by staff from a letter, an email or a call gives ``received_at``:
+    it counts as sent then, and the speed check (against bots) does not apply.
     """
     this = Response.objects.filter(pk=response.pk)
+    sent_at = received_at or now
     with transaction.atomic():
         # Sent only if still a draft; the row stays locked until the end, and a refusal
         # below rolls the change back.
         sent = this.filter(status=ResponseStatus.DRAFT).update(
-            status=ResponseStatus.SUBMITTED, submitted_at=now, updated_at=now
+            status=ResponseStatus.SUBMITTED, submitted_at=sent_at, updated_at=now
         )
         if not sent:
             response.refresh_from_db()
@@ -271,11 +300,12 @@ def response_submit(
         missing = spec.missing_answers(answers)
         if missing:
             raise IncompleteResponseError(missing)
-        if now - response.started_at < timedelta(seconds=settings.FASTEST_HUMAN_SECONDS):
+        too_fast = now - response.started_at < timedelta(seconds=settings.FASTEST_HUMAN_SECONDS)
+        if too_fast and received_at is None:
             raise TooFastError(response.reference)
         tallies_add(responses=this)
         response.status = ResponseStatus.SUBMITTED
-        response.submitted_at = response.updated_at = now
+        response.submitted_at, response.updated_at = sent_at, now
         email_question = spec.by_profile.get(Profile.EMAIL)
         email = answers.get(email_question.key, "") if email_question else ""
         if isinstance(email, str) and email:
@@ -284,6 +314,78 @@ def response_submit(
                 robust=True,
             )
     return response
+
+
+def response_amend(
+    *,
+    response: Response,
+    spec: ConsultationSpec,
+    answers: dict[str, AnswerValue],
+    now: datetime,
+) -> Amendment | None:
+    """Replace a sent response's answers with ``answers`` (all of them, as the journey
+    merged them), while the consultation is open; None if nothing changed.
+
+    Only the changed questions' answer rows are replaced, so unchanged answers keep their
+    themes and campaign memberships. The response leaves the running counts and comes
+    back with its new answers in the same transaction, and an ``Amendment`` records the
+    change. Raises ``ResponseNotAmendableError`` once it is withdrawn or the consultation
+    has closed, and ``IncompleteResponseError`` when a shown, required question is
+    unanswered.
+    """
+    answers = {key: value for key, value in answers.items() if value}
+    with transaction.atomic():
+        this = Response.objects.filter(pk=response.pk)
+        locked = this.select_for_update().filter(status=ResponseStatus.SUBMITTED)
+        if not list(locked.values_list("pk", flat=True)):
+            raise ResponseNotAmendableError(response.reference)
+        if response.consultation.phase(now) != Phase.OPEN:
+            raise ResponseNotAmendableError(response.reference)
+        missing = spec.missing_answers(answers)
+        if missing:
+            raise IncompleteResponseError(missing)
+        stored = response_answer_map(response=response, spec=spec)
+        asked = list(spec.by_key)  # in the order they are asked
+        changed = sorted(
+            (key for key in stored.keys() | answers.keys() if stored.get(key) != answers.get(key)),
+            key=asked.index,
+        )
+        if not changed:
+            return None
+        tallies_add(responses=this, sign=-1)
+        question_ids = [spec.by_key[key].id for key in changed]
+        Answer.objects.filter(response=response, question_id__in=question_ids).delete()
+        Answer.objects.bulk_create(_answer_rows(response, spec, set(changed), answers))
+        _respondent_save(response, spec, answers, changed=set(changed))
+        response.respondent_type = _chosen_code(spec, answers, Profile.RESPONDENT_TYPE)
+        response.publication = _chosen_code(spec, answers, Profile.PUBLICATION)
+        response.updated_at = now
+        response.save(update_fields=["respondent_type", "publication", "updated_at"])
+        tallies_add(responses=this)
+        amendment = Amendment.objects.create(
+            response=response,
+            at=now,
+            changed_keys=changed,
+            previous={key: _as_stored(spec, key, stored.get(key)) for key in changed},
+        )
+        response_amended.send(sender=Response, response=response, changed_keys=changed, now=now)
+    return amendment
+
+
+def _as_stored(spec: ConsultationSpec, key: str, value: AnswerValue | None) -> object:
+    """An earlier answer as the amendment keeps it: personal details are not kept."""
+    if spec.by_key[key].profile in PERSONAL_FIELDS or not value:
+        return None
+    return list(value) if isinstance(value, tuple) else value
+
+
+def received_moment(*, day: date, consultation: Consultation, now: datetime) -> datetime:
+    """When a response received on ``day`` (by post, email or phone) counts as sent: noon
+    UK time, as a letter has a day but no time, kept within the consultation's open
+    period and never later than ``now``."""
+    noon = datetime.combine(day, time(12), tzinfo=LONDON)
+    last = consultation.closes_at - timedelta(microseconds=1)
+    return max(min(noon, now, last), consultation.opens_at)
 
 
 def receipt_token(*, response: Response) -> str:

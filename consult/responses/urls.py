@@ -23,4 +23,10 @@ urlpatterns = [
     path("c/<slug:slug>/start-again/", views.start_again, name="start_again"),
     path("receipt/<str:token>/", views.receipt, name="receipt"),
     path("receipt/<str:token>/withdraw/", views.withdraw, name="withdraw"),
+    path("receipt/<str:token>/change/", views.amend, name="amend"),
+    path(
+        "receipt/<str:token>/change/<slug:section_key>/",
+        views.amend_section,
+        name="amend_section",
+    ),
 ]

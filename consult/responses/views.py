@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,20 +13,28 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from consult.consultations.models import Consultation, Phase
-from consult.consultations.queries import SectionSpec, consultation_spec
+from consult.consultations.queries import (
+    AnswerMap,
+    ConsultationSpec,
+    SectionSpec,
+    consultation_spec,
+)
 from consult.responses import services
 from consult.responses.abuse import too_many
 from consult.responses.documents import size_in_words
 from consult.responses.forms import DocumentForm, SectionForm
 from consult.responses.journey import (
     Journey,
+    amend_forget,
+    amend_hold,
+    amend_journey_load,
     check_answers_rows,
     field_anchor,
     journey_forget,
     journey_load,
     journey_remember,
 )
-from consult.responses.models import ResponseStatus
+from consult.responses.models import Response, ResponseStatus
 from consult.responses.queries import (
     document_section,
     receipt_response,
@@ -67,14 +78,11 @@ def section(request: HttpRequest, slug: str, section_key: str) -> HttpResponse:
     if blocked := _closed_or_done(request, journey):
         return blocked
     spec = consultation_spec(journey.consultation)
-    current = spec.section(section_key)
-    if current is None:
-        raise Http404("The consultation has no section with that name")
+    current = section_or_404(spec, section_key)
     answers = journey.answers(spec)
     questions = spec.visible_questions(current, answers)
     if not questions:
         return redirect(journey.next_url(spec, after=current, answers=answers))
-    returning_to_check = request.GET.get("return") == "check"
     data = request.POST if request.method == "POST" else None
     form = SectionForm(data, questions=questions, answers=answers)
     if form.is_valid():
@@ -97,19 +105,55 @@ def section(request: HttpRequest, slug: str, section_key: str) -> HttpResponse:
             )
         except services.ResponseNotDraftError:
             return redirect("responses:confirmation", slug=slug)
-        if returning_to_check:
-            return redirect(journey.first_gap_url(spec, answers))
-        return redirect(journey.next_url(spec, after=current, answers=answers))
+        return redirect(journey_onward(request, journey, spec, current, answers))
+    return section_page(request, journey, spec, current, form, answers)
+
+
+def section_or_404(spec: ConsultationSpec, section_key: str) -> SectionSpec:
+    current = spec.section(section_key)
+    if current is None:
+        raise Http404("The consultation has no section with that name")
+    return current
+
+
+def journey_onward(
+    request: HttpRequest,
+    journey: Journey,
+    spec: ConsultationSpec,
+    current: SectionSpec,
+    answers: AnswerMap,
+) -> str:
+    """Where a section's "Continue" leads: back to "Check your answers" (or the first
+    question still to answer) when it was reached from there, else the next section."""
+    if request.GET.get("return") == "check":
+        return journey.first_gap_url(spec, answers)
+    return journey.next_url(spec, after=current, answers=answers)
+
+
+def section_page(
+    request: HttpRequest,
+    journey: Journey,
+    spec: ConsultationSpec,
+    current: SectionSpec,
+    form: SectionForm,
+    answers: AnswerMap,
+    **extra: Any,
+) -> HttpResponse:
+    """A section's questions, for any journey (``extra`` goes to the template)."""
     visible = spec.visible_sections(answers)
+    back_url = (
+        journey.check_url()
+        if request.GET.get("return") == "check"
+        else journey.previous_url(spec, before=current, answers=answers)
+    )
     context = {
         "consultation": journey.consultation,
         "section": current,
         "form": form,
         "part": _part_number(visible, current),
         "parts": len(visible),
-        "back_url": journey.check_url()
-        if returning_to_check
-        else journey.previous_url(spec, before=current, answers=answers),
+        "back_url": back_url,
+        **extra,
     }
     return render(request, "responses/section.html", context, status=400 if form.errors else 200)
 
@@ -181,6 +225,49 @@ def _part_number(visible: list[SectionSpec], current: SectionSpec) -> int:
     return next(i for i, section in enumerate(visible, start=1) if section.key == current.key)
 
 
+def missing_links(
+    journey: Journey, error: services.IncompleteResponseError
+) -> list[dict[str, str]]:
+    """The error summary's links to each required question left unanswered."""
+    return [
+        {
+            "url": f"{journey.section_url(section)}?return=check#{field_anchor(question)}",
+            "text": question.text,
+        }
+        for section, question in error.missing
+    ]
+
+
+def check_page(
+    request: HttpRequest,
+    journey: Journey,
+    spec: ConsultationSpec,
+    *,
+    missing: list[dict[str, str]],
+    problem: str = "",
+    **extra: Any,
+) -> HttpResponse:
+    """ "Check your answers" for any journey (``extra`` goes to the template)."""
+    answers = journey.answers(spec)
+    last_section = spec.visible_sections(answers)[-1]
+    context = {
+        "consultation": journey.consultation,
+        "sections": check_answers_rows(
+            spec,
+            answers,
+            section_url=journey.section_url,
+            response=journey.response,
+            document_url=journey.document_url(),
+        ),
+        "missing": missing,
+        "problem": problem,
+        "back_url": journey.section_url(last_section),
+        **extra,
+    }
+    status = 400 if missing or problem else 200
+    return render(request, "responses/check_answers.html", context, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
     journey = journey_load(request, slug)
@@ -204,13 +291,7 @@ def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
                 site_url=request.build_absolute_uri("/"),
             )
         except services.IncompleteResponseError as error:
-            missing = [
-                {
-                    "url": f"{journey.section_url(section)}?return=check#{field_anchor(question)}",
-                    "text": question.text,
-                }
-                for section, question in error.missing
-            ]
+            missing = missing_links(journey, error)
         except services.TooFastError:
             problem = (
                 "Your answers were sent faster than a person could give them. Check them, "
@@ -219,17 +300,7 @@ def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             return redirect("responses:confirmation", slug=slug)
     # Read after a refused send, not before any send: sending reads them itself.
-    answers = journey.answers(spec)
-    last_section = spec.visible_sections(answers)[-1]
-    context = {
-        "consultation": journey.consultation,
-        "sections": check_answers_rows(spec, answers, slug=slug, response=journey.response),
-        "missing": missing,
-        "problem": problem,
-        "back_url": journey.section_url(last_section),
-    }
-    status = 400 if missing or problem else 200
-    return render(request, "responses/check_answers.html", context, status=status)
+    return check_page(request, journey, spec, missing=missing, problem=problem)
 
 
 def confirmation(request: HttpRequest, slug: str) -> HttpResponse:
@@ -268,15 +339,107 @@ def receipt(request: HttpRequest, token: str) -> HttpResponse:
     response = receipt_response(token=token)
     if response is None:
         return render(request, "responses/receipt_invalid.html", status=404)
+    amend_forget(request, response)  # back here without saving: the changes are given up
     spec = consultation_spec(response.consultation)
     answers = response_answer_map(response=response, spec=spec)
     context = {
         "consultation": response.consultation,
         "response": response,
         "token": token,
-        "sections": check_answers_rows(spec, answers, slug=None, response=response),
+        "sections": check_answers_rows(spec, answers, response=response),
+        "can_change": _amend_refusal(response) is None,
     }
     return render(request, "responses/receipt.html", context)
+
+
+def _amend_refusal(response: Response) -> str | None:
+    """Why a sent response can no longer be changed, if it cannot."""
+    if response.status == ResponseStatus.WITHDRAWN:
+        return "withdrawn"
+    if response.consultation.phase(timezone.now()) != Phase.OPEN:
+        return "closed"
+    return None
+
+
+def _amend_refused(request: HttpRequest, response: Response, token: str) -> HttpResponse:
+    context = {
+        "consultation": response.consultation,
+        "response": response,
+        "token": token,
+        "reason": _amend_refusal(response) or "closed",
+    }
+    return render(request, "responses/amend_refused.html", context, status=403)
+
+
+AMEND_EXTRA = {
+    "saving_note": "Your changes are kept until you save them on the next page. Nothing "
+    "changes in your response until then.",
+}
+
+
+@require_http_methods(["GET", "POST"])
+def amend_section(request: HttpRequest, token: str, section_key: str) -> HttpResponse:
+    response = receipt_response(token=token)
+    if response is None:
+        return render(request, "responses/receipt_invalid.html", status=404)
+    if _amend_refusal(response):
+        return _amend_refused(request, response, token)
+    journey = amend_journey_load(request, response, token)
+    spec = consultation_spec(response.consultation)
+    current = section_or_404(spec, section_key)
+    answers = journey.answers(spec)
+    questions = spec.visible_questions(current, answers)
+    if not questions:
+        return redirect(journey.check_url())
+    data = request.POST if request.method == "POST" else None
+    form = SectionForm(data, questions=questions, answers=answers)
+    if form.is_valid():
+        answers, _ = services.answers_merged(
+            spec=spec, section=current, answers=answers, values=form.answer_values()
+        )
+        amend_hold(request, journey, answers)
+        return redirect(journey.first_gap_url(spec, answers))
+    return section_page(request, journey, spec, current, form, answers, **AMEND_EXTRA)
+
+
+@require_http_methods(["GET", "POST"])
+def amend(request: HttpRequest, token: str) -> HttpResponse:
+    """Check the changed answers, then save them (the latest version counts)."""
+    response = receipt_response(token=token)
+    if response is None:
+        return render(request, "responses/receipt_invalid.html", status=404)
+    if _amend_refusal(response):
+        return _amend_refused(request, response, token)
+    journey = amend_journey_load(request, response, token)
+    spec = consultation_spec(response.consultation)
+    missing: list[dict[str, str]] = []
+    if request.method == "POST":
+        try:
+            amendment = services.response_amend(
+                response=response, spec=spec, answers=journey.answers(spec), now=timezone.now()
+            )
+        except services.ResponseNotAmendableError:
+            response.refresh_from_db(fields=["status", "withdrawn_at"])
+            return _amend_refused(request, response, token)
+        except services.IncompleteResponseError as error:
+            missing = missing_links(journey, error)
+        else:
+            amend_forget(request, response)
+            messages.success(
+                request,
+                "Your changes have been saved" if amendment else "You did not change any answers",
+            )
+            return redirect("responses:receipt", token=token)
+    return check_page(
+        request,
+        journey,
+        spec,
+        missing=missing,
+        heading="Check your changes before saving them",
+        submit_label="Save changes",
+        cancel_url=journey.start_url(),
+        amending=True,
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -45,6 +45,10 @@ SUGGESTION_POSTS = {
 }
 POST_ONLY = CODING_POSTS | CAMPAIGN_POSTS | SUGGESTION_POSTS | {"subject_export"}
 DATA_CONTROLLERS_ONLY = {"subject_requests", "subject_request", "subject_export", "subject_erase"}
+# Keying in responses: data entry staff and data controllers. With no response under way,
+# the section and check pages send them to the first step.
+DATA_ENTRY = {"entry_index", "entry_start", "entry_section", "entry_check"}
+DATA_ENTRY_REDIRECTS = {"entry_section", "entry_check"}
 WORKSPACE = [pattern.name for pattern in urlpatterns if pattern.name not in SIGN_IN_OUT]
 STRONG = "Vellum-orbit-42-quartz"
 
@@ -53,7 +57,7 @@ def test_the_walk_covers_the_workspace():
     """The parametrised walk below takes its URLs from urls.py: a new view joins it."""
     pages = {"index", "dashboard", "crosstab", "free_text", "campaigns", "campaign"}
     pages |= {"suggestions", "suggestions_progress", "documents", "document_download"}
-    expected = pages | POST_ONLY | DATA_CONTROLLERS_ONLY
+    expected = pages | POST_ONLY | DATA_CONTROLLERS_ONLY | DATA_ENTRY
     assert expected == set(WORKSPACE)
 
 
@@ -101,6 +105,7 @@ def sample_kwargs(consultation, analyst) -> dict[str, object]:
         "reference": response.reference,
         "pk": Campaign.objects.get().pk,
         "suggestion_id": suggestions[0].pk,
+        "section_key": "use",
     }
 
 
@@ -125,7 +130,7 @@ def assert_sent_to_sign_in(reply, url: str) -> None:
 
 
 @pytest.mark.parametrize("name", WORKSPACE)
-def test_every_workspace_url_is_for_analysts_and_data_controllers_only(name, sample_kwargs):
+def test_every_workspace_url_is_for_its_roles_only(name, sample_kwargs):
     url = url_for(name, sample_kwargs)
     assert url.startswith("/analysis/")
 
@@ -134,13 +139,17 @@ def test_every_workspace_url_is_for_analysts_and_data_controllers_only(name, sam
     nobody = client_for(user_make("nobody"))
     assert nobody.get(url).status_code == 403
 
+    allowed = 405 if name in POST_ONLY else 302 if name in DATA_ENTRY_REDIRECTS else 200
     analyst = client_for(user_make("someone-analyst", Role.ANALYST))
-    if name in DATA_CONTROLLERS_ONLY:
+    if name in DATA_CONTROLLERS_ONLY | DATA_ENTRY:
         assert analyst.get(url).status_code == 403
     else:
-        assert analyst.get(url).status_code == (405 if name in POST_ONLY else 200)
+        assert analyst.get(url).status_code == allowed
     controller = client_for(user_make("someone-controller", Role.DATA_CONTROLLER))
-    assert controller.get(url).status_code == (405 if name in POST_ONLY else 200)
+    assert controller.get(url).status_code == allowed
+    # Data entry staff key in responses and open nothing else: not even the results.
+    clerk = client_for(user_make("someone-clerk", Role.DATA_ENTRY))
+    assert clerk.get(url).status_code == (allowed if name in DATA_ENTRY else 403)
 
 
 def coding_counts() -> tuple[int, int, int]:
@@ -281,6 +290,13 @@ def test_create_analyst_can_make_a_data_controller(db, monkeypatch):
     out = run_command("ada", "--data-controller", "--password-env", "ANALYST_PASSWORD")
     assert "Created data controller ada" in out
     assert roles_of("ada") == {Role.ANALYST, Role.DATA_CONTROLLER}
+
+
+def test_create_analyst_can_make_a_data_entry_account(db, monkeypatch):
+    monkeypatch.setenv("ANALYST_PASSWORD", STRONG)
+    out = run_command("cyd", "--data-entry", "--password-env", "ANALYST_PASSWORD")
+    assert "Created data entry account cyd" in out
+    assert roles_of("cyd") == {Role.DATA_ENTRY}
 
 
 @pytest.mark.parametrize(

@@ -294,7 +294,11 @@ def test_a_valid_date_still_applies_when_the_other_is_invalid(consultation, sent
     assert reply.context["results"].total == len(matching(sent, start=start))
 
 
-FILTERED = {"a": ["region:london", "region:wales", "lfr_purposes:terrorism"], "from": "2026-10-01"}
+FILTERED = {
+    "a": ["region:london", "region:wales", "lfr_purposes:terrorism"],
+    "from": "2026-10-01",
+    "channel": ["online", "post"],
+}
 
 
 @pytest.mark.parametrize(
@@ -304,7 +308,15 @@ FILTERED = {"a": ["region:london", "region:wales", "lfr_purposes:terrorism"], "f
         ("crosstab", {"rows": "respondent_type", "columns": "lfr_purposes", **FILTERED}),
         # Filters that leave answers on the page with 20 responses too (an empty page
         # makes fewer queries).
-        ("free_text", {"a": "lfr_purposes:terrorism", "q": "oversight", "from": "2026-10-01"}),
+        (
+            "free_text",
+            {
+                "a": "lfr_purposes:terrorism",
+                "q": "oversight",
+                "from": "2026-10-01",
+                "channel": "online",
+            },
+        ),
     ],
     ids=["dashboard", "crosstab", "free_text"],
 )

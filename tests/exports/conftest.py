@@ -21,7 +21,7 @@ from consult.consultations.queries import (
     consultation_spec_forget,
 )
 from consult.consultations.services import consultation_load
-from consult.responses.models import Response, ResponseStatus
+from consult.responses.models import Response, ResponseChannel, ResponseStatus
 from tests.analysis.generate import generate
 from tests.conftest import BUILT_IN
 
@@ -30,6 +30,14 @@ START = datetime(2026, 10, 15, 2, 0, tzinfo=UTC)
 COUNT = 40
 WITHDRAW_EVERY = 5
 DRAFTS = 3
+# Each sent response's channel, in turn.
+CHANNELS = [
+    ResponseChannel.ONLINE,
+    ResponseChannel.POST,
+    ResponseChannel.ONLINE,
+    ResponseChannel.EMAIL,
+    ResponseChannel.PHONE,
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class Sent:
     reference: str
     answers: dict[str, AnswerValue]
     submitted_at: datetime
+    channel: str = ResponseChannel.ONLINE
 
     @property
     def day(self) -> date:
@@ -92,9 +101,14 @@ def made(django_db_setup, django_db_blocker) -> Iterator[Made]:
             if number % WITHDRAW_EVERY != WITHDRAW_EVERY - 1
         ]
         assert [at for _, at in counted] == times
+        # Every channel: most came online, the rest were keyed in by staff.
+        channels = [CHANNELS[number % len(CHANNELS)] for number in range(len(counted))]
+        for (reference, _at), channel in zip(counted, channels, strict=True):
+            if channel != ResponseChannel.ONLINE:
+                Response.objects.filter(reference=reference).update(channel=channel)
         sent = [
-            Sent(reference, dict(answer), at)
-            for (reference, at), answer in zip(counted, answers, strict=True)
+            Sent(reference, dict(answer), at, channel)
+            for (reference, at), answer, channel in zip(counted, answers, channels, strict=True)
         ]
         withdrawn = list(
             responses.filter(status=ResponseStatus.WITHDRAWN).values_list("reference", flat=True)

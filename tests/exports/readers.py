@@ -134,6 +134,8 @@ def expected_value(sent: Sent, column: Column, variant: str, *, labels: bool = F
         return sent.submitted_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     if column.name == "language":
         return "en"
+    if column.name == "channel":
+        return sent.channel
     if column.name in PERSONAL:
         if variant == "publishable" and sent.codes("publication") != ("publish_named",):
             return ""

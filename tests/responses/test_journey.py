@@ -321,12 +321,16 @@ def test_a_tampered_receipt_link_shows_a_clear_page(client, consultation, submit
         "swap": token[::-1],
         "garbage": "not-a-token",
     }[tamper]
-    for url in (f"/receipt/{forged}/", f"/receipt/{forged}/withdraw/"):
+    pages = ["", "withdraw/", "change/", "change/use/"]
+    for url in (f"/receipt/{forged}/{page}" for page in pages):
         reply = client.get(url)
         assert reply.status_code == 404
         assert "This link does not work" in reply.content.decode()
     client.post(f"/receipt/{forged}/withdraw/")
+    client.post(f"/receipt/{forged}/change/")
+    client.post(f"/receipt/{forged}/change/use/", {"lfr_overall": "dont_know"})
     assert Response.objects.get().status == ResponseStatus.SUBMITTED
+    assert not Response.objects.get().amendments.exists()
 
 
 def test_an_expired_receipt_link_does_not_work(client, consultation, submit, settings):

@@ -114,3 +114,20 @@ def test_the_migration_counts_responses_already_stored(consultation):
 
     migration.count_existing(apps, None)
     assert_tallies_match_the_answers(consultation)
+
+
+def test_amendments_move_the_counts_with_the_answers(consultation):
+    """Each amendment takes the response out of the counts and puts it back with its new
+    answers, in one transaction: choices, multiple choices and a newly shown question."""
+    generate_sent(consultation, 12, withdraw_every=4)
+    spec = consultation_spec(consultation)
+    purposes = spec.by_key["lfr_purposes"]
+    for number, response in enumerate(Response.objects.counted().order_by("pk")):
+        answers = services.response_answer_map(response=response, spec=spec)
+        answers["lfr_overall"] = (spec.by_key["lfr_overall"].options[number % 6].code,)
+        if "lfr_purposes" in answers:
+            answers["lfr_purposes"] = (purposes.options[number % len(purposes.options)].code,)
+        services.response_amend(response=response, spec=spec, answers=answers, now=timezone.now())
+        assert_tallies_match_the_answers(consultation)
+    changed = services.response_answer_map(response=Response.objects.counted().first(), spec=spec)
+    assert changed["lfr_overall"] == (spec.by_key["lfr_overall"].options[0].code,)

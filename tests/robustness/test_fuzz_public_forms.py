@@ -62,7 +62,14 @@ from consult.responses import urls as response_urls
 from consult.responses.documents import EMPTY, PASSWORD_PROTECTED, WRONG_TYPE
 from consult.responses.forms import HONEYPOT, SectionForm
 from consult.responses.journey import SESSION_KEY
-from consult.responses.models import Answer, Document, Respondent, Response, ResponseStatus
+from consult.responses.models import (
+    Amendment,
+    Answer,
+    Document,
+    Respondent,
+    Response,
+    ResponseStatus,
+)
 from consult.responses.queries import RECEIPT_SALT, response_answer_map
 from consult.responses.services import receipt_token
 from tests.conftest import BUILT_IN
@@ -640,6 +647,79 @@ def test_withdrawing_with_the_receipt_link_withdraws_or_refuses_clearly(
         )
 
 
+@pytest.mark.parametrize(
+    ("person", "section_key"),
+    [("submitted", key) for key in ("about-you", "use", "your-details")],
+    indirect=["person"],
+)
+@hypothesis_settings(max_examples=20)
+@given(data=st.data())
+def test_any_post_while_changing_answers_stores_nothing_until_saved(
+    consultation: Consultation, person: Browser, section_key: str, data: st.DataObject
+) -> None:
+    """A section reached from the receipt link keeps valid changes in the session only
+    (the answers stored stay as sent until "Save changes"), or shows the form again."""
+    spec = consultation_spec(consultation)
+    section = spec.section(section_key)
+    response = person.response
+    assert section is not None
+    assert response is not None
+    token = receipt_token(response=response)
+    with rolled_back():
+        answers = response_answer_map(response=response, spec=spec)
+        questions = spec.visible_questions(section, answers)
+        url = reverse("responses:amend_section", args=[token, section_key]) + "?return=check"
+        body, content_type = data.draw(bodies(section_fields(spec, questions), person.token))
+        before = database()
+
+        reply = person.post(url, body, content_type)
+
+        after = database()
+        del before["sessions"], after["sessions"]
+        assert after == before
+        assert not Amendment.objects.exists()
+        posted = received(url, body, content_type)
+        if refusal := refusal_expected(person, posted):
+            assert_refusal_page(reply, *refusal)
+            return
+        assert isinstance(posted, QueryDict)
+        form = SectionForm(posted, questions=questions, answers=answers)
+        if not form.is_valid():
+            assert_form_shown_with_errors(reply, form)
+            return
+        assert reply.status_code == 302
+        assert reply["Location"].startswith(f"/receipt/{token}/change/")
+
+
+@pytest.mark.parametrize("person", ["submitted"], indirect=True)
+@hypothesis_settings(max_examples=20)
+@given(data=st.data())
+def test_saving_changes_stores_only_the_changes_held(
+    consultation: Consultation, person: Browser, data: st.DataObject
+) -> None:
+    """With no changes held, "Save changes" with any body changes nothing and says so."""
+    response = person.response
+    assert response is not None
+    token = receipt_token(response=response)  # time-stamped: made once
+    url = reverse("responses:amend", args=[token])
+    with rolled_back():
+        body, content_type = data.draw(bodies(any_fields, person.token))
+        before = database()
+
+        reply = person.post(url, body, content_type)
+
+        after = database()
+        if refusal := refusal_expected(person, received(url, body, content_type)):
+            assert_refusal_page(reply, *refusal)
+            assert after == before
+            return
+        assert reply.status_code == 302
+        assert reply["Location"] == reverse("responses:receipt", args=[token])
+        del before["sessions"], after["sessions"]
+        assert after == before
+        assert not Amendment.objects.exists()
+
+
 forged_tokens = st.one_of(
     st.text(min_size=1, max_size=120),
     # Signed as receipts are, but for no response; signed for another purpose.
@@ -701,7 +781,8 @@ def test_starting_again_forgets_the_draft_in_this_browser_only(
 
 # ---------------------------------------------------------------- every other public URL
 
-FORM_ROUTES = {"section", "check", "start_again", "withdraw"}  # tested above
+# Tested above.
+FORM_ROUTES = {"section", "check", "start_again", "withdraw", "amend", "amend_section"}
 FORM_ROUTES |= {"document"}  # tested below
 NO_SUCH_PAGE = "(no such page)"
 PAGES: dict[str, Callable[[Consultation, Response], str]] = {

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('responses', '0002_tallies'),
+        ('responses', '0003_amendments_channels'),
     ]
 
     operations = [

@@ -17,15 +17,24 @@ from consult.analysis.services import analyst_create, totp_enrol, totp_setup_tex
 
 
 class Command(BaseCommand):
-    help = "Create an analyst account (add --data-controller to allow personal data)."
+    help = (
+        "Create an analyst account (add --data-controller to allow personal data, or "
+        "--data-entry for an account that only keys in responses sent by post, email or phone)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--email", default="")
-        parser.add_argument(
+        role = parser.add_mutually_exclusive_group()
+        role.add_argument(
             "--data-controller",
             action="store_true",
             help="also a data controller: may see and download personal details",
+        )
+        role.add_argument(
+            "--data-entry",
+            action="store_true",
+            help="only keys in responses received by post, email or phone; sees no results",
         )
         parser.add_argument(
             "--password-env",
@@ -41,10 +50,17 @@ class Command(BaseCommand):
                 email=options["email"],
                 password=password,
                 data_controller=options["data_controller"],
+                data_entry=options["data_entry"],
             )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
-        role = "data controller" if options["data_controller"] else "analyst"
+        role = (
+            "data controller"
+            if options["data_controller"]
+            else "data entry account"
+            if options["data_entry"]
+            else "analyst"
+        )
         self.stdout.write(f"Created {role} {user.get_username()}.")
         self.stdout.write(totp_setup_text(totp_enrol(user=user)))
         self.stdout.write("Then sign in at /analysis/ with the password and the app's code.")
