@@ -196,6 +196,17 @@ def test_data_entry_staff_sign_in_to_the_page_where_they_key_in(consultation):
     assert reply["Location"] == reverse("analysis:entry_index")
 
 
+def test_the_header_takes_each_role_to_the_pages_it_may_open(
+    consultation, clerk_client, analyst_client
+):
+    """Data entry staff, who cannot open the workspace, go back to keying in."""
+    entry, workspace = reverse("analysis:entry_index"), reverse("analysis:index")
+    clerk_page = clerk_client.get(entry).content.decode()
+    assert f'<a class="govuk-header__link" href="{entry}">Analysis</a>' in clerk_page
+    analyst_page = analyst_client.get(workspace).content.decode()
+    assert f'<a class="govuk-header__link" href="{workspace}">Analysis</a>' in analyst_page
+
+
 def test_the_results_page_filters_by_channel(consultation, analyst_client):
     respond(consultation, timezone.now(), lfr_overall=("never",))
     posted = respond(consultation, timezone.now(), lfr_overall=("dont_know",))

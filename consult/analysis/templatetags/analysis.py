@@ -7,9 +7,11 @@ from typing import Any
 
 from django import template
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from consult.analysis.access import WORKSPACE_ROLES, has_role
 from consult.consultations.queries import ConsultationSpec
 
 register = template.Library()
@@ -76,3 +78,12 @@ def filter_label(value: str, spec: ConsultationSpec) -> str:
 @register.filter
 def dict_get(mapping: dict[Any, Any], key: Any) -> Any:
     return mapping.get(key, "")
+
+
+@register.simple_tag
+def workspace_home(user: Any) -> str:
+    """Where the header's "Analysis" link goes: the workspace, or for data entry staff
+    (who may open nothing else) the page where they key in responses."""
+    if has_role(user, *WORKSPACE_ROLES):
+        return reverse("analysis:index")
+    return reverse("analysis:entry_index")
