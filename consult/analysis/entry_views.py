@@ -76,7 +76,7 @@ def entry_section(request: HttpRequest, slug: str, section_key: str) -> HttpResp
     if not questions:
         return redirect(journey.next_url(spec, after=current, answers=answers))
     data = request.POST if request.method == "POST" else None
-    form = SectionForm(data, questions=questions, answers=answers)
+    form = SectionForm(data, questions=questions, answers=answers, on_behalf=True)
     if form.is_valid():
         assert journey.response is not None  # noqa: S101 - entry_load gives a draft
         try:

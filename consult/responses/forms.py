@@ -37,19 +37,31 @@ HONEYPOT = "website"  # no question key can take it: keys are snake_case codes w
 
 
 class SectionForm(GovukForm):
-    """The questions of one section that are shown, given the answers so far."""
+    """The questions of one section that are shown, given the answers so far.
+
+    ``on_behalf`` is for staff keying in someone else's answers: their browser must not
+    offer its own name and address for the respondent's."""
 
     def __init__(
-        self, *args: Any, questions: list[QuestionSpec], answers: AnswerMap, **kwargs: Any
+        self,
+        *args: Any,
+        questions: list[QuestionSpec],
+        answers: AnswerMap,
+        on_behalf: bool = False,
+        **kwargs: Any,
     ) -> None:
         self.questions = questions
+        self.on_behalf = on_behalf
         kwargs.setdefault("initial", _initial(questions, answers))
         super().__init__(*args, **kwargs)
 
     def add_fields(self) -> None:
         for question in self.questions:
             for answerable in question.rows or (question,):
-                self.fields[answerable.key] = _field(answerable, parent=question)
+                field = _field(answerable, parent=question)
+                if self.on_behalf and "autocomplete" in field.widget.attrs:
+                    field.widget.attrs["autocomplete"] = "off"
+                self.fields[answerable.key] = field
         # A field people never see (hidden from screens, screen readers and the keyboard)
         # but form-filling bots do: anything in it marks the post as automated.
         self.fields[HONEYPOT] = forms.CharField(

@@ -18,6 +18,7 @@ from consult.analysis import queries
 from consult.analysis.models import Role
 from consult.analysis.queries import Filters
 from consult.consultations.queries import consultation_spec
+from consult.responses.forms import SectionForm
 from consult.responses.models import Response, ResponseChannel, ResponseStatus
 from consult.responses.queries import response_answer_map
 from tests.analysis.conftest import PASSWORD, respond, user_make
@@ -166,6 +167,23 @@ def test_a_bad_answer_keeps_the_draft_and_says_what_to_do(clerk_client, consulta
     assert (draft.status, draft.channel) == (ResponseStatus.DRAFT, ResponseChannel.EMAIL)
     start = clerk_client.get(start_url(consultation)).content.decode()
     assert f"You have not sent response {draft.reference}" in start
+
+
+def test_staff_browsers_are_not_asked_to_fill_in_their_own_details(clerk_client, consultation):
+    """The public journey asks browsers to fill in the respondent's email address; on the
+    staff pages a browser would fill in the staff member's own."""
+    spec = consultation_spec(consultation)
+    details = spec.by_key["email"]
+    public = SectionForm(questions=[details], answers={})
+    assert public.fields["email"].widget.attrs["autocomplete"] == "email"
+
+    today = timezone.now().astimezone(LONDON).date()
+    clerk_client.post(start_url(consultation), {"channel": "phone", "received": today})
+    url = reverse("analysis:entry_section", args=[consultation.slug, "your-details"])
+    page = clerk_client.get(url).content.decode()
+    assert 'name="email"' in page
+    assert 'autocomplete="email"' not in page
+    assert page.count('autocomplete="off"') == 2  # the email address and the honeypot
 
 
 def test_only_data_entry_staff_and_data_controllers_key_in(consultation):
