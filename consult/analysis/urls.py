@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from consult.analysis import entry_views, views
+from consult.analysis import (
+    campaign_views,
+    document_views,
+    entry_views,
+    subject_views,
+    suggestion_views,
+    views,
+)
 
 app_name = "analysis"
 
@@ -10,10 +17,14 @@ urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="login"),
     path("sign-out/", views.SignOutView.as_view(), name="logout"),
     path("", views.index, name="index"),
-    path("data-requests/", views.subject_requests, name="subject_requests"),
-    path("data-requests/<str:reference>/", views.subject_request, name="subject_request"),
-    path("data-requests/<str:reference>/export/", views.subject_export, name="subject_export"),
-    path("data-requests/<str:reference>/erase/", views.subject_erase, name="subject_erase"),
+    path("data-requests/", subject_views.subject_requests, name="subject_requests"),
+    path("data-requests/<str:reference>/", subject_views.subject_request, name="subject_request"),
+    path(
+        "data-requests/<str:reference>/export/",
+        subject_views.subject_export,
+        name="subject_export",
+    ),
+    path("data-requests/<str:reference>/erase/", subject_views.subject_erase, name="subject_erase"),
     path("enter/", entry_views.entry_index, name="entry_index"),
     path("<slug:slug>/", views.dashboard, name="dashboard"),
     path("<slug:slug>/enter/", entry_views.entry_start, name="entry_start"),
@@ -24,21 +35,27 @@ urlpatterns = [
     ),
     path("<slug:slug>/enter/check/", entry_views.entry_check, name="entry_check"),
     path("<slug:slug>/cross-tabulation/", views.crosstab, name="crosstab"),
-    path("<slug:slug>/campaigns/", views.campaigns, name="campaigns"),
-    path("<slug:slug>/campaigns/<int:pk>/", views.campaign, name="campaign"),
+    path("<slug:slug>/campaigns/", campaign_views.campaigns, name="campaigns"),
+    path("<slug:slug>/campaigns/<int:pk>/", campaign_views.campaign, name="campaign"),
     path(
-        "<slug:slug>/campaigns/<int:pk>/confirm/", views.campaign_confirm, name="campaign_confirm"
+        "<slug:slug>/campaigns/<int:pk>/confirm/",
+        campaign_views.campaign_confirm,
+        name="campaign_confirm",
     ),
-    path("<slug:slug>/campaigns/<int:pk>/rename/", views.campaign_rename, name="campaign_rename"),
+    path(
+        "<slug:slug>/campaigns/<int:pk>/rename/",
+        campaign_views.campaign_rename,
+        name="campaign_rename",
+    ),
     path(
         "<slug:slug>/campaigns/<int:pk>/versions/",
-        views.campaign_variants,
+        campaign_views.campaign_variants,
         name="campaign_variants",
     ),
-    path("<slug:slug>/documents/", views.documents, name="documents"),
+    path("<slug:slug>/documents/", document_views.documents, name="documents"),
     path(
         "<slug:slug>/documents/<str:reference>/",
-        views.document_download,
+        document_views.document_download,
         name="document_download",
     ),
     path("<slug:slug>/free-text/<str:key>/", views.free_text, name="free_text"),
@@ -50,37 +67,41 @@ urlpatterns = [
     ),
 ]
 
-# Theme suggestions (views.suggestions and after).
+# Theme suggestions (suggestion_views.suggestions and after).
 urlpatterns += [
-    path("<slug:slug>/free-text/<str:key>/suggestions/", views.suggestions, name="suggestions"),
+    path(
+        "<slug:slug>/free-text/<str:key>/suggestions/",
+        suggestion_views.suggestions,
+        name="suggestions",
+    ),
     path(
         "<slug:slug>/free-text/<str:key>/suggestions/run/",
-        views.suggestions_request,
+        suggestion_views.suggestions_request,
         name="suggestions_request",
     ),
     path(
         "<slug:slug>/free-text/<str:key>/suggestions/progress/",
-        views.suggestions_progress,
+        suggestion_views.suggestions_progress,
         name="suggestions_progress",
     ),
     path(
         "<slug:slug>/free-text/<str:key>/suggestions/merge/",
-        views.suggestions_merge,
+        suggestion_views.suggestions_merge,
         name="suggestions_merge",
     ),
     path(
         "<slug:slug>/free-text/<str:key>/suggestions/<int:suggestion_id>/accept/",
-        views.suggestion_accept,
+        suggestion_views.suggestion_accept,
         name="suggestion_accept",
     ),
     path(
         "<slug:slug>/free-text/<str:key>/suggestions/<int:suggestion_id>/rename/",
-        views.suggestion_rename,
+        suggestion_views.suggestion_rename,
         name="suggestion_rename",
     ),
     path(
         "<slug:slug>/free-text/<str:key>/suggestions/<int:suggestion_id>/reject/",
-        views.suggestion_reject,
+        suggestion_views.suggestion_reject,
         name="suggestion_reject",
     ),
 ]
