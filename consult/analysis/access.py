@@ -21,7 +21,17 @@ ENTRY_ROLES = [Role.DATA_ENTRY, Role.DATA_CONTROLLER]
 
 
 def has_role(user: Any, *roles: str) -> bool:
-    return bool(user.is_authenticated and user.groups.filter(name__in=roles).exists())
+    return user.is_authenticated and not user_roles(user).isdisjoint(roles)
+
+
+def user_roles(user: Any) -> frozenset[str]:
+    """The user's groups, read once per user object (one request's): the access checks
+    and the page's header both ask."""
+    roles: frozenset[str] | None = getattr(user, "_consult_roles", None)
+    if roles is None:
+        roles = frozenset(user.groups.values_list("name", flat=True))
+        user._consult_roles = roles
+    return roles
 
 
 def analyst_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
