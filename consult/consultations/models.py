@@ -25,6 +25,11 @@ class Consultation(models.Model):
     closes_at = models.DateTimeField()
     definition_version = models.PositiveIntegerField(default=1)
     definition_sha256 = models.CharField(max_length=64)
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The definition's translations, by language; what is missing is English",
+    )
     results_published_at = models.DateTimeField(
         null=True, blank=True, help_text="When the results page was made public"
     )
