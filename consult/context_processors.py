@@ -2,13 +2,14 @@
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from consult.i18n import is_translated, offered_languages, switch_url
 
 
 def service(request: HttpRequest) -> dict[str, str]:
-    return {"service_name": settings.SERVICE_NAME}
+    # The default name has translations; a name set in the environment is shown as set.
+    return {"service_name": gettext(settings.SERVICE_NAME)}
 
 
 def languages(request: HttpRequest) -> dict[str, object]:

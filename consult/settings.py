@@ -6,6 +6,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_noop
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -224,7 +225,10 @@ CRISPY_TEMPLATE_PACK = "gds"
 # run by a worker process: `manage.py db_worker` (docs/architecture.md).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
-SERVICE_NAME = env.str("SERVICE_NAME", default="Have your say: parliamentary consultations")
+# The default name is translated (consult/locale); a name set here is shown as it is.
+SERVICE_NAME = env.str(
+    "SERVICE_NAME", default=gettext_noop("Have your say: parliamentary consultations")
+)
 OTP_TOTP_ISSUER = SERVICE_NAME  # the name authenticator apps show beside the code
 
 # The cache holds rate-limit counters (and nothing else that must last). One process:

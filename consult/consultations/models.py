@@ -46,6 +46,11 @@ class Consultation(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def text(self, field: str, language: str) -> str:
+        """``title``, ``summary``, ``body`` or ``privacy_notice`` in ``language``, or in
+        the definition's own language where it has no translation."""
+        return str(self.translations.get(language, {}).get(field) or getattr(self, field))
+
     def phase(self, now: datetime) -> Phase:
         if now < self.opens_at:
             return Phase.UPCOMING

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from consult.consultations.definition import definition_language
@@ -130,16 +129,35 @@ def consultation_spec(consultation: Consultation, language: str | None = None) -
 
     A language the consultation has no translation for gives the file's own text.
     """
-    if language not in consultation.translations:
-        language = definition_language()
-    return _spec(
-        consultation.pk, consultation.definition_version, consultation.definition_sha256, language
+    shown = (
+        language
+        if language is not None and language in consultation.translations
+        else definition_language()
     )
+    key = (
+        consultation.pk,
+        consultation.definition_version,
+        consultation.definition_sha256,
+        shown,
+    )
+    spec = _specs.get(key)
+    if spec is None:
+        spec = _specs[key] = _spec(consultation, shown)
+        while len(_specs) > SPECS_KEPT:
+            _specs.pop(next(iter(_specs)), None)
+    return spec
+
+
+# Built structures by (consultation, definition version, hash, language), oldest first.
+# Not functools.lru_cache: the builder needs the consultation's row (its text and
+# translations), which is not part of the key.
+SPECS_KEPT = 64
+_specs: dict[tuple[int, int, str, str], ConsultationSpec] = {}
 
 
 def consultation_spec_forget() -> None:
     """Drop every cached structure, for tests that recreate rows with reused ids."""
-    _spec.cache_clear()
+    _specs.clear()
 
 
 def _over(english: str, translation: Mapping[str, Any], name: str) -> str:
@@ -147,9 +165,8 @@ def _over(english: str, translation: Mapping[str, Any], name: str) -> str:
     return str(translation.get(name) or english)
 
 
-@lru_cache(maxsize=64)
-def _spec(consultation_id: int, version: int, sha256: str, language: str) -> ConsultationSpec:
-    consultation = Consultation.objects.get(pk=consultation_id)
+def _spec(consultation: Consultation, language: str) -> ConsultationSpec:
+    consultation_id = consultation.pk
     translation: Mapping[str, Any] = consultation.translations.get(language, {})
     translated_questions: Mapping[str, Any] = translation.get("questions", {})
     translated_sections: Mapping[str, Any] = translation.get("sections", {})
