@@ -321,3 +321,21 @@ def test_invalid_translations_are_refused_and_change_nothing(
     for fragment in fragments:
         assert fragment in message
     assert db_snapshot() == before
+
+
+@pytest.mark.django_db
+def test_the_built_in_consultation_has_welsh_and_reports_what_it_lacks() -> None:
+    from tests.conftest import BUILT_IN
+
+    result = consultation_load(path=BUILT_IN, now=NOW)
+
+    spec = consultation_spec(result.consultation, language="cy")
+    assert spec.text.title == "Adnabod wynebau byw mewn mannau cyhoeddus"
+    assert spec.section("about-you").title == "Amdanoch chi"
+    assert spec.by_key["region"].option_by_code("wales").label == "Cymru"
+    gaps = [warning.split(": ", 1)[1] for warning in result.warnings]
+    assert all(gap.startswith("cy: ") for gap in gaps)
+    assert not any("respondent_type" in gap or "'region'" in gap for gap in gaps)
+    # Left for a translator, and shown in English meanwhile.
+    assert "cy: the consultation: body" in gaps
+    assert spec.text.body == result.consultation.body
