@@ -159,3 +159,16 @@ def test_the_analysts_pages_stay_in_english(client, consultation):
     assert reply.redirect_chain  # to the sign-in page
     assert html_lang(text) == "en"
     assert "consult-language-select" not in text
+
+
+def test_text_left_in_english_on_a_welsh_page_is_marked_as_english(client, consultation):
+    page = welsh(client).get(reverse("responses:start", args=[consultation.slug]))
+    text = page.content.decode()
+
+    # The built-in definition has a Welsh title and summary, but no Welsh body yet.
+    assert '<h1 class="govuk-heading-xl">Adnabod wynebau byw' in text
+    assert '<div lang="en"><div class="consult-prose">' in text
+    english = client.get(
+        reverse("responses:start", args=[consultation.slug]), {"lang": "en"}, follow=True
+    ).content.decode()
+    assert 'lang="en"><div class="consult-prose">' not in english
