@@ -13,7 +13,13 @@ from django.urls import reverse
 
 from consult.i18n import LanguageMiddleware
 from consult.responses.models import Response
-from tests.responses.helpers import INDIVIDUAL, answer_all, check_url, section_url
+from tests.responses.helpers import (
+    INDIVIDUAL,
+    answer_all,
+    check_url,
+    document_url,
+    section_url,
+)
 
 WELSH = {settings.LANGUAGE_COOKIE_NAME: "cy"}
 
@@ -172,3 +178,13 @@ def test_text_left_in_english_on_a_welsh_page_is_marked_as_english(client, consu
         reverse("responses:start", args=[consultation.slug]), {"lang": "en"}, follow=True
     ).content.decode()
     assert 'lang="en"><div class="consult-prose">' not in english
+
+
+def test_the_supporting_document_page_in_welsh(client, consultation):
+    answer_all(client, consultation, INDIVIDUAL | {"respondent_type": "organisation"})
+
+    page = welsh(client).get(document_url(consultation)).content.decode()
+
+    assert "Dogfen ategol (dewisol)" in page
+    assert "Uwchlwytho ffeil" in page
+    assert "llai na " in page
