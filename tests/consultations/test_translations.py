@@ -324,18 +324,17 @@ def test_invalid_translations_are_refused_and_change_nothing(
 
 
 @pytest.mark.django_db
-def test_the_built_in_consultation_has_welsh_and_reports_what_it_lacks() -> None:
+def test_the_built_in_consultation_is_wholly_in_welsh() -> None:
     from tests.conftest import BUILT_IN
 
     result = consultation_load(path=BUILT_IN, now=NOW)
 
+    assert result.warnings == ()
     spec = consultation_spec(result.consultation, language="cy")
     assert spec.text.title == "Adnabod wynebau byw mewn mannau cyhoeddus"
+    assert spec.text.body.startswith("Pwyllgor trawsbleidiol o Aelodau Seneddol")
     assert spec.section("about-you").title == "Amdanoch chi"
     assert spec.by_key["region"].option_by_code("wales").label == "Cymru"
-    gaps = [warning.split(": ", 1)[1] for warning in result.warnings]
-    assert all(gap.startswith("cy: ") for gap in gaps)
-    assert not any("respondent_type" in gap or "'region'" in gap for gap in gaps)
-    # Left for a translator, and shown in English meanwhile.
-    assert "cy: the consultation: body" in gaps
-    assert spec.text.body == result.consultation.body
+    assert spec.by_key["safeguard_importance__specific_law"].text == (
+        "Cyfraith benodol wedi’i phasio gan Senedd y DU"
+    )

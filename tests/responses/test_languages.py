@@ -168,10 +168,12 @@ def test_the_analysts_pages_stay_in_english(client, consultation):
 
 
 def test_text_left_in_english_on_a_welsh_page_is_marked_as_english(client, consultation):
+    del consultation.translations["cy"]["body"]  # as if the translator had not done it yet
+    consultation.save(update_fields=["translations"])
+
     page = welsh(client).get(reverse("responses:start", args=[consultation.slug]))
     text = page.content.decode()
 
-    # The built-in definition has a Welsh title and summary, but no Welsh body yet.
     assert '<h1 class="govuk-heading-xl">Adnabod wynebau byw' in text
     assert '<div lang="en"><div class="consult-prose">' in text
     english = client.get(
