@@ -60,8 +60,13 @@ class LanguageMiddleware:
             return self._switch(request, asked)
         translation.activate(chosen_language(request))
         request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
-        response.headers.setdefault("Content-Language", translation.get_language())
+        try:
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Language", translation.get_language())
+        finally:
+            # The thread's next work (another request, a task, a test) starts in the
+            # default language, not in this respondent's.
+            translation.deactivate()
         patch_vary_headers(response, ["Cookie"])
         return response
 

@@ -14,7 +14,7 @@ from django.conf import settings
 
 LOCALE = Path(settings.LOCALE_PATHS[0])
 TRANSLATED = [code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
-PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|<[^>]+>")
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%\{\w+\}|<[^>]+>")
 
 
 def catalogue(code: str) -> polib.POFile:

@@ -156,7 +156,7 @@ def _choice_items(question: QuestionSpec) -> tuple[ChoiceItem, ...]:
             value=option.code,
             label=option.label,
             hint=option.hint,
-            divider="or" if after is not None and after.exclusive else "",
+            divider=_("or") if after is not None and after.exclusive else "",
             exclusive=option.exclusive,
         )
         for option, after in zip(question.options, following, strict=True)

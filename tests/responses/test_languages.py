@@ -190,3 +190,15 @@ def test_the_supporting_document_page_in_welsh(client, consultation):
     assert "Dogfen ategol (dewisol)" in page
     assert "Uwchlwytho ffeil" in page
     assert "llai na " in page
+
+
+def test_the_character_count_and_the_divider_speak_welsh(client, consultation):
+    answer_all(client, consultation, INDIVIDUAL)
+
+    page = welsh(client).get(section_url(consultation, "impact")).content.decode()
+
+    assert 'data-i18n.characters-under-limit.few="Mae gennych %{count} o nodau yn weddill"' in page
+    assert 'data-i18n.characters-under-limit.one="Mae gennych %{count} nod yn weddill"' in page
+    assert re.search(r'aria-live="polite">Gallwch roi hyd at [\d,]+ o nodau</span>', page)
+    assert "You can enter up to" not in page
+    assert '<div class="govuk-checkboxes__divider">neu</div>' in page
