@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from consult.i18n import LanguageMiddleware
 from consult.responses.models import Response
+from consult.responses.services import receipt_token
 from tests.responses.helpers import (
     INDIVIDUAL,
     answer_all,
@@ -202,3 +203,18 @@ def test_the_character_count_and_the_divider_speak_welsh(client, consultation):
     assert re.search(r'aria-live="polite">Gallwch roi hyd at [\d,]+ o nodau</span>', page)
     assert "You can enter up to" not in page
     assert '<div class="govuk-checkboxes__divider">neu</div>' in page
+
+
+def test_the_receipt_and_withdrawal_pages_in_welsh(client, consultation, submit):
+    answer_all(client, consultation, INDIVIDUAL)
+    submit(client, consultation)
+    token = receipt_token(response=Response.objects.get())
+
+    receipt = welsh(client).get(reverse("responses:receipt", args=[token])).content.decode()
+    withdraw = client.get(reverse("responses:withdraw", args=[token])).content.decode()
+
+    assert html_lang(receipt) == "cy"
+    assert "Newid eich atebion" in receipt
+    assert "Tynnu fy ymateb yn ôl" in receipt
+    assert "Ydych chi’n siŵr eich bod am dynnu eich ymateb" in withdraw
+    assert ">Canslo</a>" in withdraw
