@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CSS := build/static/consult/consult.css
 DEFINITION := consult/consultations/definitions/facial-recognition.yaml
 
-.PHONY: run serve test test-load audit bench lint typecheck static install clean
+.PHONY: run serve test test-load audit bench lint typecheck static install clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,13 @@ bench: $(STAMP) $(CSS)
 	$(BIN)/python -m bench.submissions
 	$(BIN)/python -m bench.campaigns
 	$(BIN)/python -m bench.themes
+
+# After changing the public pages' wording: update each language's .po from the code, then
+# (once the new messages are translated) compile the .mo files that are committed beside
+# them. Needs Debian's gettext (xgettext, msgfmt); running the site does not.
+messages: $(STAMP)
+	cd consult && DEBUG=true ../$(BIN)/django-admin makemessages --all --no-location --no-obsolete --settings consult.settings --pythonpath ..
+	cd consult && DEBUG=true ../$(BIN)/django-admin compilemessages --settings consult.settings --pythonpath ..
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ from typing import Any
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Field, Layout
 from django import forms
+from django.utils.translation import gettext_lazy
 
 
 class GovukForm(forms.Form):
@@ -16,7 +17,7 @@ class GovukForm(forms.Form):
     Design System asks); the helper renders the fields and one submit button.
     """
 
-    submit_label = "Continue"
+    submit_label: Any = gettext_lazy("Continue")
     submit_warns = False  # a red button, for an action that cannot be undone
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_noop
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     # writes the body. Public pages only: see consult/compression.py.
     "consult.compression.PublicPageGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "consult.i18n.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -82,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "consult.context_processors.service",
+                "consult.context_processors.languages",
             ],
         },
     },
@@ -161,7 +164,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-gb"
+# The public journey is offered in these languages; definition files are written in
+# LANGUAGE_CODE and carry translations into the others (docs/definitions.md). A third
+# language is one more entry here, a locale folder and a block in each definition.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("cy", "Cymraeg")]
+LOCALE_PATHS = [BASE_DIR / "consult" / "locale"]
+# The language switch's choice (consult/i18n.py) is kept for a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
@@ -214,7 +225,10 @@ CRISPY_TEMPLATE_PACK = "gds"
 # run by a worker process: `manage.py db_worker` (docs/architecture.md).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
-SERVICE_NAME = env.str("SERVICE_NAME", default="Have your say: parliamentary consultations")
+# The default name is translated (consult/locale); a name set here is shown as it is.
+SERVICE_NAME = env.str(
+    "SERVICE_NAME", default=gettext_noop("Have your say: parliamentary consultations")
+)
 OTP_TOTP_ISSUER = SERVICE_NAME  # the name authenticator apps show beside the code
 
 # The cache holds rate-limit counters (and nothing else that must last). One process:
@@ -257,6 +271,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = not DEBUG

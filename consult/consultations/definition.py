@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
+from django.conf import settings
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -190,6 +191,55 @@ class SectionDef(Strict):
     questions: list[QuestionDef] = Field(min_length=1)
 
 
+class OptionTranslationDef(Strict):
+    label: Label | None = None
+    hint: ShortFreeText | None = None
+
+
+class QuestionTranslationDef(Strict):
+    text: Text | None = None
+    hint: FreeText | None = None
+    error: ShortFreeText | None = None
+    # An option is translated by its label alone, or by {label, hint}.
+    options: dict[Code, Label | OptionTranslationDef] = {}
+    rows: dict[Code, Text] = {}
+
+    def option(self, code: str) -> OptionTranslationDef:
+        given = self.options.get(code)
+        return (
+            OptionTranslationDef(label=given)
+            if isinstance(given, str)
+            else (given or OptionTranslationDef())
+        )
+
+
+class SectionTranslationDef(Strict):
+    title: Title | None = None
+    intro: FreeText | None = None
+
+
+class TranslationDef(Strict):
+    """The consultation's own text in one language; anything left out stays in English."""
+
+    title: Title | None = None
+    summary: Text | None = None
+    body: Text | None = None
+    privacy_notice: Text | None = None
+    sections: dict[SectionKey, SectionTranslationDef] = {}
+    questions: dict[Code, QuestionTranslationDef] = {}
+
+    def stored(self) -> dict[str, Any]:
+        """The form kept on the consultation: options always as {label, hint}."""
+        data = self.model_dump(exclude_none=True, exclude_defaults=True)
+        for key, question in self.questions.items():
+            if question.options:
+                data["questions"][key]["options"] = {
+                    code: question.option(code).model_dump(exclude_none=True)
+                    for code in question.options
+                }
+        return data
+
+
 class ConsultationDef(Strict):
     slug: SectionKey
     reference_prefix: Annotated[str, StringConstraints(pattern=PREFIX_PATTERN)]
@@ -200,6 +250,7 @@ class ConsultationDef(Strict):
     opens_at: Moment
     closes_at: Moment
     sections: list[SectionDef] = Field(min_length=1)
+    translations: dict[str, TranslationDef] = {}
 
     def questions(self) -> list[QuestionDef]:
         return [question for section in self.sections for question in section.questions]
@@ -209,6 +260,8 @@ class LoadedDefinition(BaseModel):
     definition: ConsultationDef
     source: str
     sha256: str
+    # Text with no translation in an offered language: shown in English, and reported.
+    warnings: tuple[str, ...] = ()
 
 
 def _check_unique(what: str, values: list[str]) -> None:
@@ -240,14 +293,106 @@ def definition_read(*, path: Path) -> LoadedDefinition:
         raise DefinitionError(
             f"{path}: {_describe_location(raw, first['loc'])}: {_describe_problem(first)}"
         ) from error
-    problem = _cross_check(definition)
+    problem = _cross_check(definition) or _translations_check(definition)
     if problem:
         raise DefinitionError(f"{path}: {problem}")
     return LoadedDefinition(
         definition=definition,
         source=source,
         sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(),
+        warnings=tuple(f"{path}: {gap}" for gap in missing_translations(definition)),
     )
+
+
+def definition_language() -> str:
+    """The language a definition file is written in: the site's default language."""
+    return str(settings.LANGUAGE_CODE)
+
+
+def translation_languages() -> list[str]:
+    """The languages offered (settings.LANGUAGES) other than the one files are written in."""
+    return [code for code, _ in settings.LANGUAGES if code != definition_language()]
+
+
+def _translations_check(definition: ConsultationDef) -> str | None:
+    """Translations may only translate what the file has, into a language offered."""
+    offered = translation_languages()
+    sections = {section.key for section in definition.sections}
+    questions = {question.key: question for question in definition.questions()}
+    for language, translation in definition.translations.items():
+        where = f"translations, language '{language}'"
+        if language not in offered:
+            return (
+                f"{where}: is not a language the site offers ("
+                + ", ".join(offered or ["none: settings.LANGUAGES has only the default"])
+                + ")"
+            )
+        for key in translation.sections:
+            if key not in sections:
+                return f"{where}, section '{key}': is not a section of the consultation"
+        for key, question_translation in translation.questions.items():
+            question = questions.get(key)
+            if question is None:
+                return f"{where}, question '{key}': is not a question of the consultation"
+            codes = {option.code for option in question.options}
+            for code in question_translation.options:
+                if code not in codes:
+                    return f"{where}, question '{key}': '{code}' is not one of its options"
+            row_codes = {row.code for row in question.rows}
+            for code in question_translation.rows:
+                if code not in row_codes:
+                    return f"{where}, question '{key}': '{code}' is not one of its rows"
+    return None
+
+
+def missing_translations(definition: ConsultationDef) -> list[str]:
+    """Every text with no translation, per offered language, in the order of the file.
+
+    Each names the language, the place (the consultation, a section or a question) and
+    the field, such as ``cy: question 'region': option 'north' label``.
+    """
+    gaps: list[str] = []
+    for language in translation_languages():
+        translation = definition.translations.get(language) or TranslationDef()
+        for name in ("title", "summary", "body", "privacy_notice"):
+            if getattr(translation, name) is None:
+                gaps.append(f"{language}: the consultation: {name}")
+        for section in definition.sections:
+            section_translation = translation.sections.get(section.key) or SectionTranslationDef()
+            place = f"{language}: section '{section.key}'"
+            if section_translation.title is None:
+                gaps.append(f"{place}: title")
+            if section.intro and section_translation.intro is None:
+                gaps.append(f"{place}: intro")
+            for question in section.questions:
+                gaps.extend(
+                    f"{language}: question '{question.key}': {field}"
+                    for field in _untranslated_fields(
+                        question, translation.questions.get(question.key)
+                    )
+                )
+    return gaps
+
+
+def _untranslated_fields(
+    question: QuestionDef, translation: QuestionTranslationDef | None
+) -> list[str]:
+    translation = translation or QuestionTranslationDef()
+    fields = [
+        name
+        for name in ("text", "hint", "error")
+        if getattr(question, name) and getattr(translation, name) is None
+    ]
+    for option in question.options:
+        option_translation = translation.option(option.code)
+        if option_translation.label is None:
+            fields.append(f"option '{option.code}' label")
+        if option.hint and option_translation.hint is None:
+            fields.append(f"option '{option.code}' hint")
+    fields.extend(
+        f"row '{row.code}' label" for row in question.rows if row.code not in translation.rows
+    )
+    return fields
 
 
 def _describe_location(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
@@ -267,9 +412,23 @@ def _describe_location(raw: dict[str, Any], loc: tuple[int | str, ...]) -> str:
                 str(parent_key), "row" if parent_key == "rows" else "item"
             )
             where[-1:] = [f"{noun} '{label}'"]
+        elif (
+            isinstance(part, str) and str(parent_key) in KEYED_BY_NAME and loc[0] == "translations"
+        ):
+            # A translation names sections, questions, options and rows by their keys.
+            where[-1:] = [f"{KEYED_BY_NAME[str(parent_key)]} '{part}'"]
         elif isinstance(part, str):
             where.append(f"field '{part}'")
     return ", ".join(where) or "the file"
+
+
+KEYED_BY_NAME = {
+    "translations": "translations, language",
+    "sections": "section",
+    "questions": "question",
+    "options": "option",
+    "rows": "row",
+}
 
 
 def _describe_problem(error: Any) -> str:

@@ -25,6 +25,11 @@ class Consultation(models.Model):
     closes_at = models.DateTimeField()
     definition_version = models.PositiveIntegerField(default=1)
     definition_sha256 = models.CharField(max_length=64)
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The definition's translations, by language; what is missing is English",
+    )
     results_published_at = models.DateTimeField(
         null=True, blank=True, help_text="When the results page was made public"
     )
@@ -40,6 +45,11 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def text(self, field: str, language: str) -> str:
+        """``title``, ``summary``, ``body`` or ``privacy_notice`` in ``language``, or in
+        the definition's own language where it has no translation."""
+        return str(self.translations.get(language, {}).get(field) or getattr(self, field))
 
     def phase(self, now: datetime) -> Phase:
         if now < self.opens_at:

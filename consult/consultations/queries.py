@@ -2,15 +2,19 @@
 
 The public journey asks "which questions does this page show, given these answers?" on
 every request; the structure only changes when a definition is loaded, so it is read
-once per definition version and kept in memory.
+once per definition version and language and kept in memory.
+
+A structure in another language is the English one with the definition's translations
+laid over it, field by field: whatever a translation leaves out stays in English.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from typing import Any
 
+from consult.consultations.definition import definition_language
 from consult.consultations.models import Consultation, Option, Question, Section
 
 # An answer as the journey handles it: option codes for choice questions, text otherwise.
@@ -67,7 +71,19 @@ class SectionSpec:
 
 
 @dataclass(frozen=True)
+class ConsultationText:
+    """The consultation's own words, in the language of a spec."""
+
+    title: str
+    summary: str
+    body: str
+    privacy_notice: str
+
+
+@dataclass(frozen=True)
 class ConsultationSpec:
+    language: str
+    text: ConsultationText
     sections: tuple[SectionSpec, ...]
     by_key: Mapping[str, QuestionSpec] = field(repr=False)
     by_id: Mapping[int, QuestionSpec] = field(repr=False)
@@ -108,24 +124,55 @@ class ConsultationSpec:
         ]
 
 
-def consultation_spec(consultation: Consultation) -> ConsultationSpec:
-    return _spec(consultation.pk, consultation.definition_version, consultation.definition_sha256)
+def consultation_spec(consultation: Consultation, language: str | None = None) -> ConsultationSpec:
+    """The consultation's structure, its text in ``language`` (default: the file's own).
+
+    A language the consultation has no translation for gives the file's own text.
+    """
+    shown = (
+        language
+        if language is not None and language in consultation.translations
+        else definition_language()
+    )
+    key = (
+        consultation.pk,
+        consultation.definition_version,
+        consultation.definition_sha256,
+        shown,
+    )
+    spec = _specs.get(key)
+    if spec is None:
+        spec = _specs[key] = _spec(consultation, shown)
+        while len(_specs) > SPECS_KEPT:
+            _specs.pop(next(iter(_specs)), None)
+    return spec
+
+
+# Built structures by (consultation, definition version, hash, language), oldest first.
+# Not functools.lru_cache: the builder needs the consultation's row (its text and
+# translations), which is not part of the key.
+SPECS_KEPT = 64
+_specs: dict[tuple[int, int, str, str], ConsultationSpec] = {}
 
 
 def consultation_spec_forget() -> None:
     """Drop every cached structure, for tests that recreate rows with reused ids."""
-    _spec.cache_clear()
+    _specs.clear()
 
 
-@lru_cache(maxsize=64)
-def _spec(consultation_id: int, version: int, sha256: str) -> ConsultationSpec:
-    options: dict[int, list[OptionSpec]] = {}
+def _over(english: str, translation: Mapping[str, Any], name: str) -> str:
+    """The translated field when there is one, otherwise the English."""
+    return str(translation.get(name) or english)
+
+
+def _spec(consultation: Consultation, language: str) -> ConsultationSpec:
+    consultation_id = consultation.pk
+    translation: Mapping[str, Any] = consultation.translations.get(language, {})
+    translated_questions: Mapping[str, Any] = translation.get("questions", {})
+    translated_sections: Mapping[str, Any] = translation.get("sections", {})
+    options: dict[int, list[Option]] = {}
     for option in Option.objects.filter(question__consultation_id=consultation_id):
-        options.setdefault(option.question_id, []).append(
-            OptionSpec(
-                option.pk, option.code, option.label, option.hint, option.exclusive, option.value
-            )
-        )
+        options.setdefault(option.question_id, []).append(option)
     questions = list(Question.objects.filter(consultation_id=consultation_id))
     rows: dict[int, list[Question]] = {}
     for question in questions:
@@ -133,16 +180,33 @@ def _spec(consultation_id: int, version: int, sha256: str) -> ConsultationSpec:
             rows.setdefault(question.parent_id, []).append(question)
     by_id = {question.pk: question for question in questions}
 
+    def option_spec(option: Option, words: Mapping[str, Any]) -> OptionSpec:
+        return OptionSpec(
+            option.pk,
+            option.code,
+            _over(option.label, words, "label"),
+            _over(option.hint, words, "hint"),
+            option.exclusive,
+            option.value,
+        )
+
     def build(question: Question, parent: Question | None = None) -> QuestionSpec:
         source = parent or question
         condition = by_id.get(source.condition_question_id or 0)
+        words: Mapping[str, Any] = translated_questions.get(source.key, {})
+        if parent is None:
+            text = _over(question.text, words, "text")
+        else:
+            row_code = question.key.removeprefix(f"{parent.key}__")
+            text = _over(question.text, words.get("rows", {}), row_code)
+        option_words: Mapping[str, Any] = words.get("options", {})
         return QuestionSpec(
             id=question.pk,
             key=question.key,
             type=question.type,
-            text=question.text,
-            hint=source.hint if parent is None else "",
-            error=source.error,
+            text=text,
+            hint=_over(source.hint, words, "hint") if parent is None else "",
+            error=_over(source.error, words, "error"),
             required=question.required,
             profile=question.profile,
             is_filter=question.is_filter,
@@ -150,7 +214,10 @@ def _spec(consultation_id: int, version: int, sha256: str) -> ConsultationSpec:
             max_choices=question.max_choices,
             condition_key=condition.key if condition else None,
             condition_codes=frozenset(source.condition_codes),
-            options=tuple(options.get(source.pk, ())),
+            options=tuple(
+                option_spec(option, option_words.get(option.code, {}))
+                for option in options.get(source.pk, ())
+            ),
             rows=tuple(build(row, question) for row in rows.get(question.pk, ())),
         )
 
@@ -162,8 +229,8 @@ def _spec(consultation_id: int, version: int, sha256: str) -> ConsultationSpec:
     sections = tuple(
         SectionSpec(
             key=section.key,
-            title=section.title,
-            intro=section.intro,
+            title=_over(section.title, translated_sections.get(section.key, {}), "title"),
+            intro=_over(section.intro, translated_sections.get(section.key, {}), "intro"),
             questions=tuple(
                 specs[q.pk] for q in questions if q.section_id == section.pk and q.pk in specs
             ),
@@ -171,6 +238,13 @@ def _spec(consultation_id: int, version: int, sha256: str) -> ConsultationSpec:
         for section in Section.objects.filter(consultation_id=consultation_id)
     )
     return ConsultationSpec(
+        language=language,
+        text=ConsultationText(
+            title=_over(consultation.title, translation, "title"),
+            summary=_over(consultation.summary, translation, "summary"),
+            body=_over(consultation.body, translation, "body"),
+            privacy_notice=_over(consultation.privacy_notice, translation, "privacy_notice"),
+        ),
         sections=sections,
         by_key=by_key,
         by_id={question.id: question for question in by_key.values()},

@@ -36,6 +36,8 @@ class LoadOutcome(enum.StrEnum):
 class LoadResult:
     consultation: Consultation
     outcome: LoadOutcome
+    # Every text with no translation in an offered language (it is shown in English).
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ def consultation_load(*, path: Path, now: datetime) -> LoadResult:
 
     Loading the same file again changes nothing. Once the consultation has responses,
     a change that drops or renames a question, row or option, or changes a question's
-    type, raises ``DefinitionError`` and nothing is written.
+    type, raises ``DefinitionError`` and nothing is written. Text missing from a
+    translation is not an error: it is shown in English and listed in ``warnings``.
     """
     loaded = definition_read(path=path)
     definition = loaded.definition
@@ -64,7 +67,11 @@ def consultation_load(*, path: Path, now: datetime) -> LoadResult:
             consultation = Consultation(slug=definition.slug, definition_version=1)
             outcome = LoadOutcome.CREATED
         elif consultation.definition_sha256 == loaded.sha256:
-            return LoadResult(consultation=consultation, outcome=LoadOutcome.UNCHANGED)
+            return LoadResult(
+                consultation=consultation,
+                outcome=LoadOutcome.UNCHANGED,
+                warnings=loaded.warnings,
+            )
         else:
             if consultation.responses.exists():
                 problem = _breaking_change(consultation, definition)
@@ -81,6 +88,10 @@ def consultation_load(*, path: Path, now: datetime) -> LoadResult:
         consultation.summary = definition.summary
         consultation.body = definition.body
         consultation.privacy_notice = definition.privacy_notice
+        consultation.translations = {
+            language: translation.stored()
+            for language, translation in definition.translations.items()
+        }
         if _file_dates_changed(consultation, definition):
             consultation.opens_at = definition.opens_at
             consultation.closes_at = definition.closes_at
@@ -96,7 +107,7 @@ def consultation_load(*, path: Path, now: datetime) -> LoadResult:
             closes_at=definition.closes_at,
             loaded_at=now,
         )
-    return LoadResult(consultation=consultation, outcome=outcome)
+    return LoadResult(consultation=consultation, outcome=outcome, warnings=loaded.warnings)
 
 
 def _file_dates_changed(consultation: Consultation, definition: ConsultationDef) -> bool:

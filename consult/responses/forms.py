@@ -12,6 +12,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.forms import BoundField
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from consult.consultations.models import Profile, QuestionType
 from consult.consultations.queries import AnswerMap, AnswerValue, QuestionSpec
@@ -29,7 +31,7 @@ AUTOCOMPLETE = {
     Profile.EMAIL: "email",
     Profile.ORGANISATION_NAME: "organization",
 }
-INVALID_CHOICE = "Select one of the options shown"
+INVALID_CHOICE = gettext_lazy("Select one of the options shown")
 RADIOS = "responses/fields/radios.html"
 CHECKBOXES = "responses/fields/checkboxes.html"
 CONTROL = "responses/fields/control.html"
@@ -66,13 +68,13 @@ class SectionForm(GovukForm):
         # but form-filling bots do: anything in it marks the post as automated.
         self.fields[HONEYPOT] = forms.CharField(
             required=False,
-            label="Leave this field empty",
+            label=_("Leave this field empty"),
             widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
         )
 
     def clean_website(self) -> str:
         if self.cleaned_data.get(HONEYPOT):
-            raise forms.ValidationError("Leave the last field empty", code="honeypot")
+            raise forms.ValidationError(_("Leave the last field empty"), code="honeypot")
         return ""
 
     def layout_fields(self) -> list[Any]:
@@ -123,15 +125,16 @@ def _required_message(question: QuestionSpec, parent: QuestionSpec) -> str:
         return (
             f"{parent.error}: {question.text}"
             if parent.error
-            else f"Select an answer for “{question.text}”"
+            else _("Select an answer for “%(question)s”") % {"question": question.text}
         )
     if question.error:
         return question.error
+    words = {"question": question.text}
     if question.type == QuestionType.MULTIPLE_CHOICE:
-        return f"Select at least one option for “{question.text}”"
+        return _("Select at least one option for “%(question)s”") % words
     if question.is_choice:
-        return f"Select an answer for “{question.text}”"
-    return f"Enter an answer for “{question.text}”"
+        return _("Select an answer for “%(question)s”") % words
+    return _("Enter an answer for “%(question)s”") % words
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ def _choice_items(question: QuestionSpec) -> tuple[ChoiceItem, ...]:
             value=option.code,
             label=option.label,
             hint=option.hint,
-            divider="or" if after is not None and after.exclusive else "",
+            divider=_("or") if after is not None and after.exclusive else "",
             exclusive=option.exclusive,
         )
         for option, after in zip(question.options, following, strict=True)
@@ -297,19 +300,22 @@ def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
         "help_text": escape(question.hint),
         "required": question.required,
     }
-    errors = {"required": _required_message(question, parent), "invalid_choice": INVALID_CHOICE}
+    errors: dict[str, str] = {
+        "required": _required_message(question, parent),
+        "invalid_choice": str(INVALID_CHOICE),
+    }
     match question.type:
         case QuestionType.MULTIPLE_CHOICE:
             return MultipleChoiceWithRules(
                 question=question,
                 choices=choices,
                 widget=forms.CheckboxSelectMultiple,
-                error_messages=errors | {"invalid_choice": INVALID_CHOICE + " (%(value)s)"},
+                error_messages=errors | {"invalid_choice": f"{INVALID_CHOICE} (%(value)s)"},
                 **common,
             )
         case QuestionType.SELECT:
             return forms.ChoiceField(
-                choices=[("", "Select an option"), *choices], error_messages=errors, **common
+                choices=[("", _("Select an option")), *choices], error_messages=errors, **common
             )
         case QuestionType.SINGLE_CHOICE | QuestionType.SCALE | QuestionType.MATRIX_ROW:
             return RadiosField(
@@ -324,7 +330,9 @@ def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
                 max_length=254,
                 error_messages=errors
                 | {
-                    "invalid": "Enter an email address in the correct format, like name@example.com"
+                    "invalid": _(
+                        "Enter an email address in the correct format, like name@example.com"
+                    )
                 },
                 widget=forms.EmailInput(attrs=_autocomplete(question, spellcheck="false")),
                 **common,
@@ -340,8 +348,10 @@ def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
                 widget=widget,
                 error_messages=errors
                 | {
-                    "max_length": f"Your answer to “{question.text}” must be "
-                    f"{question.max_length:,} characters or fewer"
+                    "max_length": _(
+                        "Your answer to “%(question)s” must be %(limit)s characters or fewer"
+                    )
+                    % {"question": question.text, "limit": f"{question.max_length:,}"}
                 },
                 **common,
             )
@@ -398,13 +408,15 @@ class MultipleChoiceWithRules(ChoiceItemsField, forms.MultipleChoiceField):
         super().validate(value)
         if self.max_choices and len(value) > self.max_choices:
             raise forms.ValidationError(
-                f"Select no more than {self.max_choices} options", code="max_choices"
+                _("Select no more than %(limit)d options") % {"limit": self.max_choices},
+                code="max_choices",
             )
         chosen_exclusive = [code for code in value if code in self.exclusive]
         if chosen_exclusive and len(value) > 1:
             label = self.exclusive[chosen_exclusive[0]]
             raise forms.ValidationError(
-                f"Select “{label}” on its own, or untick it to choose other options",
+                _("Select “%(option)s” on its own, or untick it to choose other options")
+                % {"option": label},
                 code="exclusive",
             )
 

@@ -17,6 +17,8 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from consult.consultations.models import Consultation, Phase, QuestionType
 from consult.consultations.queries import (
@@ -270,20 +272,20 @@ def check_answers_rows(
     return sections
 
 
-DOCUMENT_TITLE = "Supporting document"
+DOCUMENT_TITLE = gettext_lazy("Supporting document")
 
 
 def _document_rows(document: Document | None, *, change_url: str | None) -> dict[str, Any]:
     line = (
         f"{document.original_name} ({document.get_kind_display()}, {size_in_words(document.size)})"
         if document
-        else "None"
+        else _("None")
     )
     return {
         "title": DOCUMENT_TITLE,
         "rows": [
             {
-                "question": "Supporting document (optional)",
+                "question": _("Supporting document (optional)"),
                 "lines": [line],
                 "change_url": change_url,
                 "key": "document",
@@ -303,7 +305,7 @@ def _answer_lines(question: QuestionSpec, answers: AnswerMap) -> list[str]:
 
 def _in_words(question: QuestionSpec, value: AnswerValue | None) -> str:
     if not value:
-        return "Not answered"
+        return _("Not answered")
     if isinstance(value, str):
         return value
     option = question.option_by_code(value[0])

@@ -275,6 +275,7 @@ def response_submit(
     now: datetime,
     site_url: str,
     received_at: datetime | None = None,
+    language: str | None = None,
 ) -> Response:
     """Submit a draft once; a second call (double click, resent form) changes nothing.
 
@@ -284,14 +285,17 @@ def response_submit(
 
     A response keyed in by staff from a letter, an email or a call gives ``received_at``:
     it counts as sent then, and the speed check (against bots) does not apply.
+
+    ``language`` is the language the respondent sent it in (default: the site's own).
     """
     this = Response.objects.filter(pk=response.pk)
     sent_at = received_at or now
+    language = language or settings.LANGUAGE_CODE
     with transaction.atomic():
         # Sent only if still a draft; the row stays locked until the end, and a refusal
         # below rolls the change back.
         sent = this.filter(status=ResponseStatus.DRAFT).update(
-            status=ResponseStatus.SUBMITTED, submitted_at=sent_at, updated_at=now
+            status=ResponseStatus.SUBMITTED, submitted_at=sent_at, updated_at=now, language=language
         )
         if not sent:
             response.refresh_from_db()
@@ -306,6 +310,7 @@ def response_submit(
         tallies_add(responses=this)
         response.status = ResponseStatus.SUBMITTED
         response.submitted_at, response.updated_at = sent_at, now
+        response.language = language
         email_question = spec.by_profile.get(Profile.EMAIL)
         email = answers.get(email_question.key, "") if email_question else ""
         if isinstance(email, str) and email:

@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from consult.consultations.models import Consultation, Phase
@@ -56,7 +58,7 @@ def accessibility(request: HttpRequest) -> HttpResponse:
 
 def start(request: HttpRequest, slug: str) -> HttpResponse:
     journey = journey_load(request, slug)
-    spec = consultation_spec(journey.consultation)
+    spec = consultation_spec(journey.consultation, get_language())
     context = {
         "consultation": journey.consultation,
         "phase": journey.phase,
@@ -77,7 +79,7 @@ def section(request: HttpRequest, slug: str, section_key: str) -> HttpResponse:
     journey = journey_load(request, slug)
     if blocked := _closed_or_done(request, journey):
         return blocked
-    spec = consultation_spec(journey.consultation)
+    spec = consultation_spec(journey.consultation, get_language())
     current = section_or_404(spec, section_key)
     answers = journey.answers(spec)
     questions = spec.visible_questions(current, answers)
@@ -165,7 +167,7 @@ def document(request: HttpRequest, slug: str) -> HttpResponse:
     journey = journey_load(request, slug)
     if blocked := _closed_or_done(request, journey):
         return blocked
-    spec = consultation_spec(journey.consultation)
+    spec = consultation_spec(journey.consultation, get_language())
     answers = journey.answers(spec)
     after = document_section(spec=spec, answers=answers)
     if journey.response is None:
@@ -275,7 +277,7 @@ def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
         return blocked
     if journey.response is None:
         return redirect("responses:start", slug=slug)
-    spec = consultation_spec(journey.consultation)
+    spec = consultation_spec(journey.consultation, get_language())
     missing: list[dict[str, str]] = []
     problem = ""
     if request.method == "POST":
@@ -289,11 +291,12 @@ def check_answers(request: HttpRequest, slug: str) -> HttpResponse:
                 spec=spec,
                 now=timezone.now(),
                 site_url=request.build_absolute_uri("/"),
+                language=get_language(),
             )
         except services.IncompleteResponseError as error:
             missing = missing_links(journey, error)
         except services.TooFastError:
-            problem = (
+            problem = _(
                 "Your answers were sent faster than a person could give them. Check them, "
                 "then send your response again."
             )
@@ -340,7 +343,7 @@ def receipt(request: HttpRequest, token: str) -> HttpResponse:
     if response is None:
         return render(request, "responses/receipt_invalid.html", status=404)
     amend_forget(request, response)  # back here without saving: the changes are given up
-    spec = consultation_spec(response.consultation)
+    spec = consultation_spec(response.consultation, get_language())
     answers = response_answer_map(response=response, spec=spec)
     context = {
         "consultation": response.consultation,
@@ -385,7 +388,7 @@ def amend_section(request: HttpRequest, token: str, section_key: str) -> HttpRes
     if _amend_refusal(response):
         return _amend_refused(request, response, token)
     journey = amend_journey_load(request, response, token)
-    spec = consultation_spec(response.consultation)
+    spec = consultation_spec(response.consultation, get_language())
     current = section_or_404(spec, section_key)
     answers = journey.answers(spec)
     questions = spec.visible_questions(current, answers)
@@ -411,7 +414,7 @@ def amend(request: HttpRequest, token: str) -> HttpResponse:
     if _amend_refusal(response):
         return _amend_refused(request, response, token)
     journey = amend_journey_load(request, response, token)
-    spec = consultation_spec(response.consultation)
+    spec = consultation_spec(response.consultation, get_language())
     missing: list[dict[str, str]] = []
     if request.method == "POST":
         try:

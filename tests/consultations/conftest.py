@@ -184,6 +184,7 @@ def db_snapshot() -> Callable[[], dict[str, list[tuple[Any, ...]]]]:
                     "closes_at",
                     "definition_version",
                     "definition_sha256",
+                    "translations",
                 )
             ),
             "versions": list(

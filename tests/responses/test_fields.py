@@ -100,7 +100,8 @@ def test_blank_controls_point_only_at_their_hints_and_counts():
     assert _described_by(_tag(page, "textarea", "id_bare_essay")) == ["id_bare_essay-info"]
     assert (
         '<div class="govuk-character-count" data-module="govuk-character-count" '
-        'data-maxlength="20">' in page
+        'data-maxlength="20" '
+        'data-i18n.characters-under-limit.one="You have %{count} character remaining" ' in page
     )
     assert (
         '<span id="id_essay-info" class="govuk-hint govuk-character-count__message" '

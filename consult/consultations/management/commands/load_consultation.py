@@ -22,6 +22,10 @@ class Command(BaseCommand):
         except DefinitionError as error:
             raise CommandError(str(error)) from error
         consultation = result.consultation
+        for warning in result.warnings:
+            self.stderr.write(
+                self.style.WARNING(f"missing translation, shown in English: {warning}")
+            )
         self.stdout.write(
             f"{consultation.slug}: {result.outcome} "
             f"(definition version {consultation.definition_version})"

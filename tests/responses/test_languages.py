@@ -1,0 +1,220 @@
+"""The public journey in each offered language: the switch, the page's language, the
+consultation's own text and the interface in Welsh, and the language recorded."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.conf import settings
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import reverse
+
+from consult.i18n import LanguageMiddleware
+from consult.responses.models import Response
+from consult.responses.services import receipt_token
+from tests.responses.helpers import (
+    INDIVIDUAL,
+    answer_all,
+    check_url,
+    document_url,
+    section_url,
+)
+
+WELSH = {settings.LANGUAGE_COOKIE_NAME: "cy"}
+
+
+def welsh(client: Client) -> Client:
+    client.cookies.load(WELSH)
+    return client
+
+
+def html_lang(page: str) -> str:
+    match = re.search(r'<html lang="([^"]*)"', page)
+    assert match, page[:200]
+    return match.group(1)
+
+
+def test_the_switch_link_sets_the_language_and_returns_to_the_same_page(client, consultation):
+    url = section_url(consultation, "about-you")
+
+    reply = client.get(f"{url}?lang=cy")
+
+    assert reply.status_code == 302
+    assert reply["Location"] == url
+    cookie = reply.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "cy"
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
+
+
+def test_the_switch_keeps_the_rest_of_the_address(client, consultation):
+    url = reverse("responses:start", args=[consultation.slug])
+
+    reply = client.get(f"{url}?a=1&lang=cy&b=2&b=3")
+
+    assert reply["Location"] == f"{url}?a=1&b=2&b=3"
+
+
+@pytest.mark.parametrize("asked", ["fr", "", "cy-gb", "../cy"])
+def test_a_language_not_offered_changes_nothing(client, consultation, asked):
+    url = reverse("responses:start", args=[consultation.slug])
+
+    reply = client.get(url, {"lang": asked})
+
+    assert reply.status_code == 302
+    assert reply["Location"] == url
+    assert settings.LANGUAGE_COOKIE_NAME not in reply.cookies
+
+
+def test_the_switch_never_leads_off_the_site(rf):
+    request = rf.get("/", {"lang": "cy"})
+    request.path = "//evil.example/"
+
+    reply = LanguageMiddleware(lambda request: HttpResponse())(request)
+
+    assert reply["Location"] == "/evil.example/"
+
+
+def test_english_by_default_with_a_link_to_welsh(client, consultation):
+    url = reverse("responses:start", args=[consultation.slug])
+
+    page = client.get(url).content.decode()
+
+    assert html_lang(page) == "en"
+    assert "Start now" in page
+    assert (
+        f'<a href="{url}?lang=cy" class="govuk-header__link consult-language-select__link" '
+        'lang="cy" hreflang="cy" rel="alternate">Cymraeg</a>'
+    ) in page
+    assert '<span aria-current="true" lang="en">English</span>' in page
+
+
+def test_the_start_page_in_welsh(client, consultation):
+    url = reverse("responses:start", args=[consultation.slug])
+
+    reply = welsh(client).get(url)
+    page = reply.content.decode()
+
+    assert reply["Content-Language"] == "cy"
+    assert html_lang(page) == "cy"
+    assert "Dechrau nawr" in page
+    assert "Neidio i’r prif gynnwys" in page
+    assert "Dweud eich dweud: ymgyngoriadau seneddol" in page
+    assert f'<a href="{url}?lang=en"' in page
+    assert '<span aria-current="true" lang="cy">Cymraeg</span>' in page
+
+
+def test_a_section_in_welsh_keeps_the_saved_answers(client, consultation):
+    answer_all(client, consultation, INDIVIDUAL)
+    url = section_url(consultation, "about-you")
+
+    page = welsh(client).get(url).content.decode()
+
+    assert "Parhau" in page
+    assert re.search(r'value="individual"[^>]*checked', page)
+
+
+def test_errors_in_welsh(client, consultation):
+    url = section_url(consultation, "about-you")
+    welsh(client).get(reverse("responses:start", args=[consultation.slug]))
+
+    page = client.post(url, {}).content.decode()
+
+    assert "<title>Gwall: " in page
+    assert "Mae problem wedi codi" in page
+
+
+def test_check_your_answers_in_welsh(client, consultation):
+    answer_all(client, consultation, INDIVIDUAL)
+
+    page = welsh(client).get(check_url(consultation)).content.decode()
+
+    assert "Gwiriwch eich atebion cyn anfon eich ymateb" in page
+    assert ">Newid<span" in page
+    assert "Anfon ymateb" in page
+
+
+@pytest.mark.parametrize(("cookie", "recorded"), [(None, "en"), ("cy", "cy"), ("en", "en")])
+def test_the_response_records_the_language_it_was_sent_in(
+    client, consultation, submit, cookie, recorded
+):
+    answer_all(client, consultation, INDIVIDUAL)
+    if cookie:
+        client.cookies.load({settings.LANGUAGE_COOKIE_NAME: cookie})
+
+    submit(client, consultation)
+
+    assert Response.objects.get().language == recorded
+
+
+def test_switching_mid_journey_records_the_last_language(client, consultation, submit):
+    welsh(client)
+    answer_all(client, consultation, INDIVIDUAL)
+    client.get(f"{check_url(consultation)}?lang=en")
+
+    submit(client, consultation)
+
+    assert Response.objects.get().language == "en"
+
+
+def test_the_analysts_pages_stay_in_english(client, consultation):
+    reply = welsh(client).get("/analysis/", follow=True)
+
+    text = reply.content.decode()
+    assert reply.redirect_chain  # to the sign-in page
+    assert html_lang(text) == "en"
+    assert "consult-language-select" not in text
+
+
+def test_text_left_in_english_on_a_welsh_page_is_marked_as_english(client, consultation):
+    del consultation.translations["cy"]["body"]  # as if the translator had not done it yet
+    consultation.save(update_fields=["translations"])
+
+    page = welsh(client).get(reverse("responses:start", args=[consultation.slug]))
+    text = page.content.decode()
+
+    assert '<h1 class="govuk-heading-xl">Adnabod wynebau byw' in text
+    assert '<div lang="en"><div class="consult-prose">' in text
+    english = client.get(
+        reverse("responses:start", args=[consultation.slug]), {"lang": "en"}, follow=True
+    ).content.decode()
+    assert 'lang="en"><div class="consult-prose">' not in english
+
+
+def test_the_supporting_document_page_in_welsh(client, consultation):
+    answer_all(client, consultation, INDIVIDUAL | {"respondent_type": "organisation"})
+
+    page = welsh(client).get(document_url(consultation)).content.decode()
+
+    assert "Dogfen ategol (dewisol)" in page
+    assert "Uwchlwytho ffeil" in page
+    assert "llai na " in page
+
+
+def test_the_character_count_and_the_divider_speak_welsh(client, consultation):
+    answer_all(client, consultation, INDIVIDUAL)
+
+    page = welsh(client).get(section_url(consultation, "impact")).content.decode()
+
+    assert 'data-i18n.characters-under-limit.few="Mae gennych %{count} o nodau yn weddill"' in page
+    assert 'data-i18n.characters-under-limit.one="Mae gennych %{count} nod yn weddill"' in page
+    assert re.search(r'aria-live="polite">Gallwch roi hyd at [\d,]+ o nodau</span>', page)
+    assert "You can enter up to" not in page
+    assert '<div class="govuk-checkboxes__divider">neu</div>' in page
+
+
+def test_the_receipt_and_withdrawal_pages_in_welsh(client, consultation, submit):
+    answer_all(client, consultation, INDIVIDUAL)
+    submit(client, consultation)
+    token = receipt_token(response=Response.objects.get())
+
+    receipt = welsh(client).get(reverse("responses:receipt", args=[token])).content.decode()
+    withdraw = client.get(reverse("responses:withdraw", args=[token])).content.decode()
+
+    assert html_lang(receipt) == "cy"
+    assert "Newid eich atebion" in receipt
+    assert "Tynnu fy ymateb yn ôl" in receipt
+    assert "Ydych chi’n siŵr eich bod am dynnu eich ymateb" in withdraw
+    assert ">Canslo</a>" in withdraw
