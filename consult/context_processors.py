@@ -13,8 +13,10 @@ def service(request: HttpRequest) -> dict[str, str]:
 
 
 def languages(request: HttpRequest) -> dict[str, object]:
-    """The page's language, and on translated pages a link to it in each other language."""
+    """The page's language, and on translated pages a link to it in each language (none
+    when the site offers only one)."""
     current = get_language()
+    offered = offered_languages()
     links = (
         [
             {
@@ -23,9 +25,9 @@ def languages(request: HttpRequest) -> dict[str, object]:
                 "url": switch_url(request, code),
                 "current": code == current,
             }
-            for code, name in offered_languages().items()
+            for code, name in offered.items()
         ]
-        if is_translated(request)
+        if is_translated(request) and len(offered) > 1
         else []
     )
     return {"page_language": current, "language_links": links}

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_noop
 
@@ -164,11 +165,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# The public journey is offered in these languages; definition files are written in
-# LANGUAGE_CODE and carry translations into the others (docs/definitions.md). A third
-# language is one more entry here, a locale folder and a block in each definition.
+# The public journey is offered in English and in the languages of TRANSLATIONS;
+# definition files are written in LANGUAGE_CODE and carry translations into the others
+# (docs/definitions.md). A third language is one more code in TRANSLATIONS, a locale
+# folder and a block in each definition: no code changes. Each is named in its own
+# language, as Django knows it.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("cy", "Cymraeg")]
+_translations = env.list("TRANSLATIONS", default=["cy"])
+if unknown := [code for code in _translations if code not in LANG_INFO or code == LANGUAGE_CODE]:
+    raise ImproperlyConfigured(
+        f"TRANSLATIONS: {', '.join(unknown)} is not a language code Django knows (such as "
+        f"cy or ga), other than {LANGUAGE_CODE}"
+    )
+LANGUAGES = [(code, LANG_INFO[code]["name_local"]) for code in [LANGUAGE_CODE, *_translations]]
 LOCALE_PATHS = [BASE_DIR / "consult" / "locale"]
 # The language switch's choice (consult/i18n.py) is kept for a year.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60

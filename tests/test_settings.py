@@ -11,7 +11,8 @@ PRINT_SETTINGS = (
     "import json, consult.settings as s; print(json.dumps({"
     "'debug': s.DEBUG, 'db': s.DATABASES['default'], 'hosts': s.ALLOWED_HOSTS,"
     "'email': s.EMAIL_BACKEND, 'email_host': s.EMAIL_HOST, 'tls': s.EMAIL_USE_TLS,"
-    "'cache': s.CACHES['default']['BACKEND'], 'sessions': s.SESSION_ENGINE}))"
+    "'cache': s.CACHES['default']['BACKEND'], 'sessions': s.SESSION_ENGINE,"
+    "'languages': s.LANGUAGES}))"
 )
 
 
@@ -92,3 +93,20 @@ def test_documents_default_to_a_private_folder_and_ten_megabytes():
     assert real_settings.FILE_UPLOAD_HANDLERS[0] == (
         "consult.responses.documents.SizeLimitUploadHandler"
     )
+
+
+def test_the_languages_offered_beside_english_come_from_the_environment():
+    default = json.loads(load_settings(DEBUG="true").stdout)["languages"]
+    third = load_settings(DEBUG="true", TRANSLATIONS="cy,ga")
+    english_only = load_settings(DEBUG="true", TRANSLATIONS="")
+    typo = load_settings(DEBUG="true", TRANSLATIONS="cy,welsh")
+
+    assert default == [["en", "English"], ["cy", "Cymraeg"]]
+    assert json.loads(third.stdout)["languages"] == [
+        ["en", "English"],
+        ["cy", "Cymraeg"],
+        ["ga", "Gaeilge"],
+    ]
+    assert json.loads(english_only.stdout)["languages"] == [["en", "English"]]
+    assert typo.returncode != 0
+    assert "TRANSLATIONS: welsh is not a language code" in typo.stderr

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from django.conf import settings
+from django.conf.locale import LANG_INFO
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -315,17 +316,18 @@ def translation_languages() -> list[str]:
 
 
 def _translations_check(definition: ConsultationDef) -> str | None:
-    """Translations may only translate what the file has, into a language offered."""
+    """Translations may only translate what the file has, into a language (offered or
+    not: a site that does not offer one loads the file all the same, and says so)."""
     offered = translation_languages()
     sections = {section.key for section in definition.sections}
     questions = {question.key: question for question in definition.questions()}
     for language, translation in definition.translations.items():
         where = f"translations, language '{language}'"
-        if language not in offered:
+        if language not in LANG_INFO or language == definition_language():
             return (
-                f"{where}: is not a language the site offers ("
-                + ", ".join(offered or ["none: settings.LANGUAGES has only the default"])
-                + ")"
+                f"{where}: is not a language code such as "
+                + ", ".join(offered or ["cy or ga"])
+                + f" (other than {definition_language()}, the file's own)"
             )
         for key in translation.sections:
             if key not in sections:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from consult.consultations.definition import definition_language
+from consult.consultations.definition import definition_language, translation_languages
 from consult.consultations.models import Consultation, Option, Question, Section
 
 # An answer as the journey handles it: option codes for choice questions, text otherwise.
@@ -127,13 +128,10 @@ class ConsultationSpec:
 def consultation_spec(consultation: Consultation, language: str | None = None) -> ConsultationSpec:
     """The consultation's structure, its text in ``language`` (default: the file's own).
 
-    A language the consultation has no translation for gives the file's own text.
+    Whatever the definition does not translate into an offered language is in the file's
+    own language, as ``Untranslated`` text; a language not offered gives the file's own.
     """
-    shown = (
-        language
-        if language is not None and language in consultation.translations
-        else definition_language()
-    )
+    shown = language if language in translation_languages() else definition_language()
     key = (
         consultation.pk,
         consultation.definition_version,
@@ -160,14 +158,30 @@ def consultation_spec_forget() -> None:
     _specs.clear()
 
 
-def _over(english: str, translation: Mapping[str, Any], name: str) -> str:
-    """The translated field when there is one, otherwise the English."""
-    return str(translation.get(name) or english)
+class Untranslated(str):
+    """Text in the definition's language on a page in another, its translation missing.
+
+    Pages mark it with its language (``lang_of`` and ``text_html`` in
+    consult/consultations/templatetags/consultation_text.py), so that a screen reader
+    reads it as English and not as Welsh (WCAG 3.1.2, language of parts).
+    """
+
+    __slots__ = ()
+
+
+def _over(english: str, translation: Mapping[str, Any], name: str, *, marked: bool) -> str:
+    """The translated field when there is one, otherwise the English (``Untranslated``
+    when ``marked``: the spec is in another language)."""
+    translated = translation.get(name)
+    if translated:
+        return str(translated)
+    return Untranslated(english) if marked and english else english
 
 
 def _spec(consultation: Consultation, language: str) -> ConsultationSpec:
     consultation_id = consultation.pk
     translation: Mapping[str, Any] = consultation.translations.get(language, {})
+    over = partial(_over, marked=language != definition_language())
     translated_questions: Mapping[str, Any] = translation.get("questions", {})
     translated_sections: Mapping[str, Any] = translation.get("sections", {})
     options: dict[int, list[Option]] = {}
@@ -184,8 +198,8 @@ def _spec(consultation: Consultation, language: str) -> ConsultationSpec:
         return OptionSpec(
             option.pk,
             option.code,
-            _over(option.label, words, "label"),
-            _over(option.hint, words, "hint"),
+            over(option.label, words, "label"),
+            over(option.hint, words, "hint"),
             option.exclusive,
             option.value,
         )
@@ -195,18 +209,18 @@ def _spec(consultation: Consultation, language: str) -> ConsultationSpec:
         condition = by_id.get(source.condition_question_id or 0)
         words: Mapping[str, Any] = translated_questions.get(source.key, {})
         if parent is None:
-            text = _over(question.text, words, "text")
+            text = over(question.text, words, "text")
         else:
             row_code = question.key.removeprefix(f"{parent.key}__")
-            text = _over(question.text, words.get("rows", {}), row_code)
+            text = over(question.text, words.get("rows", {}), row_code)
         option_words: Mapping[str, Any] = words.get("options", {})
         return QuestionSpec(
             id=question.pk,
             key=question.key,
             type=question.type,
             text=text,
-            hint=_over(source.hint, words, "hint") if parent is None else "",
-            error=_over(source.error, words, "error"),
+            hint=over(source.hint, words, "hint") if parent is None else "",
+            error=over(source.error, words, "error"),
             required=question.required,
             profile=question.profile,
             is_filter=question.is_filter,
@@ -229,8 +243,8 @@ def _spec(consultation: Consultation, language: str) -> ConsultationSpec:
     sections = tuple(
         SectionSpec(
             key=section.key,
-            title=_over(section.title, translated_sections.get(section.key, {}), "title"),
-            intro=_over(section.intro, translated_sections.get(section.key, {}), "intro"),
+            title=over(section.title, translated_sections.get(section.key, {}), "title"),
+            intro=over(section.intro, translated_sections.get(section.key, {}), "intro"),
             questions=tuple(
                 specs[q.pk] for q in questions if q.section_id == section.pk and q.pk in specs
             ),
@@ -240,10 +254,10 @@ def _spec(consultation: Consultation, language: str) -> ConsultationSpec:
     return ConsultationSpec(
         language=language,
         text=ConsultationText(
-            title=_over(consultation.title, translation, "title"),
-            summary=_over(consultation.summary, translation, "summary"),
-            body=_over(consultation.body, translation, "body"),
-            privacy_notice=_over(consultation.privacy_notice, translation, "privacy_notice"),
+            title=over(consultation.title, translation, "title"),
+            summary=over(consultation.summary, translation, "summary"),
+            body=over(consultation.body, translation, "body"),
+            privacy_notice=over(consultation.privacy_notice, translation, "privacy_notice"),
         ),
         sections=sections,
         by_key=by_key,

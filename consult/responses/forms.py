@@ -10,13 +10,13 @@ from crispy_forms_gds.layout import Field, Fieldset, Size
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.forms import BoundField
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from consult.consultations.models import Profile, QuestionType
 from consult.consultations.queries import AnswerMap, AnswerValue, QuestionSpec
+from consult.consultations.templatetags.consultation_text import lang_of, text_html
 from consult.forms import GovukForm
 from consult.responses.documents import (
     EMPTY,
@@ -200,13 +200,13 @@ class ChoiceItemsField(forms.Field):
                 f'class="govuk-{kind}__input" id="{input_id}" value="{html.escape(item.value)}"'
                 f"{attributes}>"
                 f'<label class="govuk-label govuk-{kind}__label" for="{input_id}">'
-                f"{html.escape(item.label)}</label>"
+                f"{text_html(item.label)}</label>"
             )
             if item.hint:
                 tag = "span" if radios else "div"
                 parts.append(
                     f'<{tag} id="{input_id}_hint" class="govuk-hint govuk-{kind}__hint">'
-                    f"{html.escape(item.hint)}</{tag}>"
+                    f"{text_html(item.hint)}</{tag}>"
                 )
             parts.append("</div>")
             if item.divider:
@@ -287,8 +287,8 @@ def _options_html(select: forms.Select, value: list[str]) -> str:
         selected = not selected_one and str(code) in chosen
         selected_one |= selected
         parts.append(
-            f'<option value="{html.escape(str(code))}"{" selected" if selected else ""}>'
-            f"{html.escape(str(label))}</option>"
+            f'<option value="{html.escape(str(code))}"{" selected" if selected else ""}'
+            f"{lang_of(label)}>{html.escape(str(label))}</option>"
         )
     return "".join(parts)
 
@@ -296,8 +296,8 @@ def _options_html(select: forms.Select, value: list[str]) -> str:
 def _field(question: QuestionSpec, *, parent: QuestionSpec) -> forms.Field:
     choices = [(option.code, option.label) for option in question.options]
     common: dict[str, Any] = {
-        "label": escape(question.text),
-        "help_text": escape(question.hint),
+        "label": mark_safe(text_html(question.text)),  # noqa: S308 - escaped  # nosec B308 B703
+        "help_text": mark_safe(text_html(question.hint)),  # noqa: S308 - escaped  # nosec B308 B703
         "required": question.required,
     }
     errors: dict[str, str] = {

@@ -11,7 +11,8 @@ import pytest
 from django.core.management import call_command
 
 from consult.consultations.definition import DefinitionError, missing_translations
-from consult.consultations.queries import consultation_spec
+from consult.consultations.models import Consultation
+from consult.consultations.queries import Untranslated, consultation_spec
 from consult.consultations.services import consultation_load
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -126,16 +127,23 @@ def test_the_default_spec_is_english_and_shares_the_structure(
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language", [None, "en", "fr", "cy"])
+@pytest.mark.parametrize(
+    ("language", "shown"), [(None, "en"), ("en", "en"), ("fr", "en"), ("cy", "cy")]
+)
 def test_a_consultation_without_translations_is_english_in_every_language(
-    definition, write_definition, language
+    definition, write_definition, language, shown
 ) -> None:
     consultation = consultation_load(path=write_definition(definition), now=NOW).consultation
 
     spec = consultation_spec(consultation, language=language)
 
-    assert spec.language == "en"
+    assert spec.language == shown
     assert spec.text.title == "A test consultation"
+    question = spec.sections[0].questions[0]
+    # On a Welsh page, English text is marked as such; in English (or a language not
+    # offered, which is shown in English) nothing is.
+    marked = [spec.text.title, spec.sections[0].title, question.text]
+    assert [isinstance(text, Untranslated) for text in marked] == [shown == "cy"] * 3
 
 
 @pytest.mark.django_db
@@ -173,6 +181,16 @@ def test_missing_translations_fall_back_to_english_and_are_reported(
         "Don't know",
     ]
     assert spec.by_key["safeguards__notice"].text == "Public notice"
+    # Exactly the texts in English are marked as English.
+    texts = [spec.text.title, spec.text.summary, spec.section("views").title]
+    texts += [spec.section("views").intro, spec.by_key["region"].text]
+    texts += [o.label for o in spec.by_key["support"].options]
+    texts += [spec.by_key["safeguards__notice"].text, spec.by_key["safeguards__law"].text]
+    assert [isinstance(text, Untranslated) for text in texts] == [
+        *(False, True, False, True, True),
+        *(False, False, True),
+        *(True, False),
+    ]
 
 
 @pytest.mark.django_db
@@ -251,6 +269,24 @@ def test_a_third_language_is_configuration_and_translations_only(
     assert not any(": cy: " in warning for warning in result.warnings)
 
 
+@pytest.mark.django_db
+def test_a_language_the_site_does_not_offer_loads_with_a_warning(
+    welsh_definition, write_definition, settings
+) -> None:
+    settings.LANGUAGES = [("en", "English")]  # TRANSLATIONS set empty: English only
+    path = write_definition(welsh_definition)
+    out, err = StringIO(), StringIO()
+
+    call_command("load_consultation", str(path), stdout=out, stderr=err)
+
+    assert out.getvalue().strip() == "test-consultation: created (definition version 1)"
+    assert err.getvalue().strip() == (
+        "translation into 'cy' not shown: the site does not offer it (TRANSLATIONS)"
+    )
+    consultation = Consultation.objects.get()
+    assert consultation_spec(consultation, language="cy").text.title == "A test consultation"
+
+
 def _welsh(**fields: Any) -> Any:
     def mutate(data: dict[str, Any]) -> None:
         data["translations"] = {"cy": fields}
@@ -260,9 +296,14 @@ def _welsh(**fields: Any) -> Any:
 
 INVALID = [
     pytest.param(
-        lambda d: d.update(translations={"fr": {"title": "Une consultation"}}),
-        ["translations, language 'fr'", "not a language the site offers", "cy"],
-        id="language-not-offered",
+        lambda d: d.update(translations={"welsh": {"title": "Ymgynghoriad prawf"}}),
+        ["translations, language 'welsh'", "not a language code such as cy"],
+        id="not-a-language-code",
+    ),
+    pytest.param(
+        lambda d: d.update(translations={"en": {"title": "A test consultation"}}),
+        ["translations, language 'en'", "other than en, the file's own"],
+        id="the-file-s-own-language",
     ),
     pytest.param(
         _welsh(questions={"suport": {"text": "Ydych chi'n cefnogi?"}}),

@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
+from consult.consultations.queries import consultation_spec
 from consult.i18n import LanguageMiddleware
 from consult.responses.models import Response
 from consult.responses.services import receipt_token
@@ -34,6 +35,16 @@ def html_lang(page: str) -> str:
     match = re.search(r'<html lang="([^"]*)"', page)
     assert match, page[:200]
     return match.group(1)
+
+
+def marked_english(page: str) -> list[str]:
+    """The text of each element marked lang="en" in the page's content (not the page
+    itself, nor the language switch)."""
+    return [
+        text.strip()
+        for tag, text in re.findall(r'<(\w+)[^>]* lang="en"[^>]*>([^<]*)', page)
+        if tag != "html" and "English" not in text
+    ]
 
 
 def test_the_switch_link_sets_the_language_and_returns_to_the_same_page(client, consultation):
@@ -218,3 +229,47 @@ def test_the_receipt_and_withdrawal_pages_in_welsh(client, consultation, submit)
     assert "Tynnu fy ymateb yn ôl" in receipt
     assert "Ydych chi’n siŵr eich bod am dynnu eich ymateb" in withdraw
     assert ">Canslo</a>" in withdraw
+
+
+def test_questions_left_in_english_on_a_welsh_page_are_marked_as_english(client, consultation):
+    welsh_text = consultation.translations["cy"]
+    del welsh_text["sections"]["about-you"]["title"]
+    del welsh_text["questions"]["respondent_type"]["text"]
+    del welsh_text["questions"]["respondent_type"]["options"]["organisation"]
+    del welsh_text["questions"]["region"]  # a select: its options too
+    consultation.save(update_fields=["translations"])
+    answer_all(client, consultation, INDIVIDUAL)
+
+    section = welsh(client).get(section_url(consultation, "about-you")).content.decode()
+    check = client.get(check_url(consultation)).content.decode()
+
+    assert '<h1 class="govuk-heading-l" lang="en">About you</h1>' in section
+    assert '<span lang="en">Are you responding as an individual' in section
+    assert 'for="id_respondent_type_1">Fel unigolyn</label>' in section
+    assert 'for="id_respondent_type_2"><span lang="en">On behalf of an organisation' in section
+    assert re.search(r'<option value="north_east"[^>]* lang="en">North East', section)
+    assert '<h2 class="govuk-heading-m" lang="en">About you</h2>' in check
+    assert '<dt class="govuk-summary-list__key" lang="en">Are you responding as' in check
+    # Only what is in English is marked: the page is Welsh, its other questions too.
+    assert html_lang(section) == "cy"
+    assert "Beth yw eich oed? (dewisol)" in section
+    region = consultation_spec(consultation).by_key["region"]
+    assert marked_english(section) == [
+        "About you",
+        "Are you responding as an individual or on behalf of an organisation?",
+        "On behalf of an organisation",
+        region.text,
+        region.hint,
+        *(option.label for option in region.options),
+    ]
+    english = client.get(f"{section_url(consultation, 'about-you')}?lang=en", follow=True)
+    assert marked_english(english.content.decode()) == []
+
+
+def test_a_site_in_english_only_has_no_language_switch(client, consultation, settings):
+    settings.LANGUAGES = [("en", "English")]  # TRANSLATIONS set empty
+
+    page = client.get(reverse("responses:start", args=[consultation.slug])).content.decode()
+
+    assert html_lang(page) == "en"
+    assert "consult-language-select" not in page

@@ -1,6 +1,9 @@
 """A consultation's own words in the page's language: ``{{ consultation|text:"title" }}``,
 and ``<p{{ consultation|text_lang:"summary" }}>`` to mark text shown in the definition's
-language on a page in another one (WCAG 3.1.2, language of parts)."""
+language on a page in another one (WCAG 3.1.2, language of parts); for the spec's text,
+``<h1{{ section.title|lang_of }}>`` and ``text_html`` do the same."""
+
+import html
 
 from django import template
 from django.conf import settings
@@ -8,7 +11,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
+from consult.consultations.definition import definition_language
 from consult.consultations.models import Consultation
+from consult.consultations.queries import Untranslated
 
 register = template.Library()
 
@@ -25,3 +30,21 @@ def text_lang(consultation: Consultation, field: str) -> SafeString:
     if language == settings.LANGUAGE_CODE or consultation.translations.get(language, {}).get(field):
         return SafeString("")
     return format_html(' lang="{}"', settings.LANGUAGE_CODE)
+
+
+@register.filter
+def lang_of(words: str) -> str:
+    """`` lang="en"`` when ``words`` are ``Untranslated``, else nothing: for the element
+    that holds them."""
+    if isinstance(words, Untranslated):
+        return format_html(' lang="{}"', definition_language())
+    return ""
+
+
+def text_html(words: str) -> str:
+    """``words`` escaped, in a ``<span lang="en">`` when they are ``Untranslated``: for
+    markup drawn in Python (the journey's labels, hints and options)."""
+    escaped = html.escape(words)
+    if isinstance(words, Untranslated):
+        return f'<span lang="{definition_language()}">{escaped}</span>'
+    return escaped

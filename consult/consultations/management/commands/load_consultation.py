@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from consult.consultations.definition import DefinitionError
+from consult.consultations.definition import DefinitionError, translation_languages
 from consult.consultations.services import consultation_load
 
 
@@ -26,6 +26,15 @@ class Command(BaseCommand):
             self.stderr.write(
                 self.style.WARNING(f"missing translation, shown in English: {warning}")
             )
+        offered = translation_languages()
+        for language in consultation.translations:
+            if language not in offered:
+                self.stderr.write(
+                    self.style.WARNING(
+                        f"translation into '{language}' not shown: the site does not offer "
+                        "it (TRANSLATIONS)"
+                    )
+                )
         self.stdout.write(
             f"{consultation.slug}: {result.outcome} "
             f"(definition version {consultation.definition_version})"
