@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +25,7 @@ SESSION_KEY = "consult.entries"
 class EntryJourney(Journey):
     channel: str = ResponseChannel.POST
     received: date | None = None
+    language: str = settings.LANGUAGE_CODE
 
     def section_url(self, section: SectionSpec) -> str:
         return reverse("analysis:entry_section", args=[self.consultation.slug, section.key])
@@ -58,6 +60,7 @@ def entry_load(request: HttpRequest, consultation: Consultation) -> EntryJourney
         response,
         channel=response.channel,
         received=date.fromisoformat(held["received"]),
+        language=held.get("language", settings.LANGUAGE_CODE),
     )
 
 
@@ -68,6 +71,7 @@ def entry_remember(request: HttpRequest, journey: EntryJourney) -> None:
     held[journey.consultation.slug] = {
         "response": str(journey.response.pk),
         "received": journey.received.isoformat(),
+        "language": journey.language,
     }
     request.session[SESSION_KEY] = held
 

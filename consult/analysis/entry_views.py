@@ -4,6 +4,7 @@ then send it as any other response."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -50,6 +51,7 @@ def entry_start(request: HttpRequest, slug: str) -> HttpResponse:
             services.draft_start(consultation=consultation, now=now, channel=channel),
             channel=channel,
             received=form.cleaned_data["received"],
+            language=form.cleaned_data.get("language", settings.LANGUAGE_CODE),
         )
         entry_remember(request, journey)
         return redirect(journey.section_url(spec.sections[0]))
@@ -125,6 +127,7 @@ def entry_check(request: HttpRequest, slug: str) -> HttpResponse:
                 received_at=services.received_moment(
                     day=journey.received, consultation=consultation, now=now
                 ),
+                language=journey.language,
             )
         except services.IncompleteResponseError as error:
             missing = missing_links(journey, error)

@@ -12,6 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import QueryDict
+from django.utils.translation import get_language_info
 from django_otp import match_token, user_has_device
 
 from consult.analysis.models import (
@@ -397,15 +398,36 @@ class EntryForm(GovukForm):
         },
     )
 
+    language = forms.ChoiceField(
+        label="Language of the response",
+        help_text="Its receipt, if it gives an email address, is sent in this language",
+        widget=forms.RadioSelect,
+        required=False,  # English when not given: the choice starts on it
+        error_messages={"invalid_choice": "Select a language the consultation is offered in"},
+    )
+
     def __init__(self, *args: Any, consultation: Consultation, now: datetime, **kwargs: Any):
         self.consultation, self.now = consultation, now
         super().__init__(*args, **kwargs)
+        if len(settings.LANGUAGES) < 2:
+            del self.fields["language"]  # a site in English only: nothing to ask
+        else:
+            self.fields["language"].choices = [
+                (code, _language_name(code)) for code, _name in settings.LANGUAGES
+            ]
+            self.fields["language"].initial = settings.LANGUAGE_CODE
 
     def layout_fields(self) -> list[Any]:
-        return [
+        fields = [
             Field.radios("channel", legend_size=Size.SMALL),
             Field.text("received", field_width=Fixed.TEN),
         ]
+        if "language" in self.fields:
+            fields.append(Field.radios("language", legend_size=Size.SMALL))
+        return fields
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or settings.LANGUAGE_CODE
 
     def clean_received(self) -> date:
         received: date = self.cleaned_data["received"]
@@ -424,3 +446,10 @@ class EntryForm(GovukForm):
                 "consultation closed"
             )
         return received
+
+
+def _language_name(code: str) -> str:
+    """ "Welsh (Cymraeg)": the name staff read, then the language's own."""
+    info = get_language_info(code)
+    name, own = info["name"], info["name_local"]
+    return name if name == own else f"{name} ({own})"

@@ -5,6 +5,7 @@ filtered by channel."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -40,10 +41,15 @@ def start_url(consultation) -> str:
     return reverse("analysis:entry_start", args=[consultation.slug])
 
 
-def key_in(client: Client, consultation, channel: str, received, answers: dict) -> None:
-    """Choose the channel and date, then answer every section up to the check page."""
+def key_in(
+    client: Client, consultation, channel: str, received, answers: dict, **language: str
+) -> None:
+    """Choose the channel and date (and the language, if given), then answer every
+    section up to the check page."""
     spec = consultation_spec(consultation)
-    reply = client.post(start_url(consultation), {"channel": channel, "received": received})
+    reply = client.post(
+        start_url(consultation), {"channel": channel, "received": received, **language}
+    )
     assert reply.status_code == 302, reply.content.decode()[:3000]
     check = reverse("analysis:entry_check", args=[consultation.slug])
     url = reply["Location"]
@@ -237,3 +243,35 @@ def test_the_results_page_filters_by_channel(consultation, analyst_client):
     assert 'value="post" checked' not in everyone
     wrong = analyst_client.get(dashboard + "?channel=pigeon").content.decode()
     assert "Select how the responses were received" in wrong
+
+
+@pytest.mark.parametrize(("chosen", "recorded"), [({}, "en"), ({"language": "cy"}, "cy")])
+def test_staff_record_the_language_of_the_response(clerk_client, consultation, chosen, recorded):
+    start = clerk_client.get(start_url(consultation)).content.decode()
+    assert "Language of the response" in start
+    assert re.search(r'value="en"[^>]*checked', start)  # English unless staff say otherwise
+    assert "Welsh (Cymraeg)" in start
+    today = timezone.now().astimezone(LONDON).date().isoformat()
+
+    key_in(clerk_client, consultation, "post", today, INDIVIDUAL, **chosen)
+    clerk_client.post(reverse("analysis:entry_check", args=[consultation.slug]))
+
+    assert Response.objects.get().language == recorded
+
+
+def test_a_language_not_offered_is_refused(clerk_client, consultation):
+    today = timezone.now().astimezone(LONDON).date().isoformat()
+    data = {"channel": "post", "received": today, "language": "fr"}
+
+    page = clerk_client.post(start_url(consultation), data).content.decode()
+
+    assert "Select a language the consultation is offered in" in page
+    assert not Response.objects.exists()
+
+
+def test_a_site_in_english_only_does_not_ask_the_language(clerk_client, consultation, settings):
+    settings.LANGUAGES = [("en", "English")]
+
+    page = clerk_client.get(start_url(consultation)).content.decode()
+
+    assert "Language of the response" not in page
