@@ -33,7 +33,7 @@ def text_lang(consultation: Consultation, field: str) -> SafeString:
 
 
 @register.filter
-def lang_of(words: str) -> str:
+def lang_of(words: object) -> str:
     """`` lang="en"`` when ``words`` are ``Untranslated``, else nothing: for the element
     that holds them."""
     if isinstance(words, Untranslated):
