@@ -412,10 +412,10 @@ class EntryForm(GovukForm):
         if len(settings.LANGUAGES) < 2:
             del self.fields["language"]  # a site in English only: nothing to ask
         else:
-            self.fields["language"].choices = [
-                (code, _language_name(code)) for code, _name in settings.LANGUAGES
-            ]
-            self.fields["language"].initial = settings.LANGUAGE_CODE
+            language = self.fields["language"]
+            assert isinstance(language, forms.ChoiceField)  # noqa: S101 - declared above
+            language.choices = [(code, _language_name(code)) for code, _ in settings.LANGUAGES]
+            language.initial = settings.LANGUAGE_CODE
 
     def layout_fields(self) -> list[Any]:
         fields = [
