@@ -11,10 +11,13 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
+from consult.analysis.models import Role
 from consult.consultations.queries import consultation_spec
 from consult.i18n import LanguageMiddleware
 from consult.responses.models import Response
 from consult.responses.services import receipt_token
+from tests.exports.conftest import client_for, user_make
+from tests.exports.readers import fetch, read_csv
 from tests.responses.helpers import (
     INDIVIDUAL,
     answer_all,
@@ -273,3 +276,21 @@ def test_a_site_in_english_only_has_no_language_switch(client, consultation, set
 
     assert html_lang(page) == "en"
     assert "consult-language-select" not in page
+
+
+def test_analysts_download_each_response_s_language(consultation, submit):
+    for language in ("cy", "en"):
+        client = Client()
+        client.cookies.load({settings.LANGUAGE_COOKIE_NAME: language})
+        answer_all(client, consultation, INDIVIDUAL)
+        submit(client, consultation)
+    analyst = client_for(user_make("analyst", Role.ANALYST))
+
+    _response, body = fetch(analyst, consultation.slug, "csv", "anonymised")
+
+    _header, rows = read_csv(body)
+    by_reference = {row["reference"]: row["language"] for row in rows}
+    assert by_reference == {
+        response.reference: response.language for response in Response.objects.all()
+    }
+    assert sorted(by_reference.values()) == ["cy", "en"]
