@@ -82,13 +82,23 @@ def test_a_language_not_offered_changes_nothing(client, consultation, asked):
     assert settings.LANGUAGE_COOKIE_NAME not in reply.cookies
 
 
-def test_the_switch_never_leads_off_the_site(rf):
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("//evil.example/", "/evil.example/"),
+        # Browsers read a backslash as a slash: "/\\evil.example" would be "//evil.example".
+        ("/\\evil.example/", "/%5Cevil.example/"),
+        ("/\\/evil.example/", "/%5C/evil.example/"),
+        ("/c/caf\u00e9/", "/c/caf%C3%A9/"),
+    ],
+)
+def test_the_switch_never_leads_off_the_site(rf, path, location):
     request = rf.get("/", {"lang": "cy"})
-    request.path = "//evil.example/"
+    request.path = path
 
     reply = LanguageMiddleware(lambda request: HttpResponse())(request)
 
-    assert reply["Location"] == "/evil.example/"
+    assert reply["Location"] == location
 
 
 def test_english_by_default_with_a_link_to_welsh(client, consultation):
