@@ -10,6 +10,7 @@ laid over it, field by field: whatever a translation leaves out stays in English
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -140,9 +141,11 @@ def consultation_spec(consultation: Consultation, language: str | None = None) -
     )
     spec = _specs.get(key)
     if spec is None:
-        spec = _specs[key] = _spec(consultation, shown)
-        while len(_specs) > SPECS_KEPT:
-            _specs.pop(next(iter(_specs)), None)
+        spec = _spec(consultation, shown)
+        with _specs_lock:  # threads of one process share the dict
+            _specs[key] = spec
+            while len(_specs) > SPECS_KEPT:
+                _specs.pop(next(iter(_specs)))
     return spec
 
 
@@ -151,6 +154,7 @@ def consultation_spec(consultation: Consultation, language: str | None = None) -
 # translations), which is not part of the key.
 SPECS_KEPT = 64
 _specs: dict[tuple[int, int, str, str], ConsultationSpec] = {}
+_specs_lock = threading.Lock()
 
 
 def consultation_spec_forget() -> None:
