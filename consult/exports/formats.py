@@ -457,8 +457,9 @@ Generated at (UTC): {about.generated_at}
 - Text that a spreadsheet would run as a formula (starting with = + - @) begins with '.
 - datapackage.json describes both tables (Frictionless Table Schema).
 - documents/ (when there are any): the supporting documents organisations attached, as
-  sent, each named by its response's reference (the `reference` column), e.g.
-  documents/FR-7K3M-Q9XD.pdf.
+  sent, each named by its response's reference and type (the `reference` and `document`
+  columns), e.g. documents/FR-7K3M-Q9XD.pdf. A response whose `document` column has a
+  type but whose file is not here attached one this variant leaves out.
 
 {SELF_SELECTED}
 """

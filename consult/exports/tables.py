@@ -72,6 +72,11 @@ META_COLUMNS = (
     Column("submitted_at", "When the response was sent (ISO 8601, UTC)", "datetime"),
     Column("language", "Language the response was made in", "string"),
     Column("channel", "How the response was received (online, post, email or phone)", "string"),
+    Column(
+        "document",
+        "Type of the supporting document attached (pdf, docx or odt), empty if none",
+        "string",
+    ),
 )
 PERSONAL_COLUMNS = {
     Profile.NAME: Column("name", "Name", "string"),
@@ -195,13 +200,14 @@ def export_rows(*, responses: QuerySet[Response], layout: Layout, variant: str) 
     publishable = variant == Variant.PUBLISHABLE
     campaigns = campaign_labels(questions=layout.campaign)
     response_rows = responses.values_list(
-        "pk", "reference", "submitted_at", "language", "channel", "publication"
+        "pk", "reference", "submitted_at", "language", "channel", "document__kind", "publication"
     ).iterator(chunk_size=BATCH_SIZE)
     while batch := list(islice(response_rows, BATCH_SIZE)):
         rows: dict[Any, Row] = {}
-        for pk, reference, submitted_at, language, channel, _publication in batch:
+        for pk, reference, submitted_at, language, channel, document, _publication in batch:
             row: Row = [None] * layout.width
-            row[:4] = reference, iso_utc(submitted_at), language, channel  # META_COLUMNS
+            # META_COLUMNS
+            row[:5] = reference, iso_utc(submitted_at), language, channel, document or ""
             rows[pk] = row
         _answers_place(rows, layout)
         if campaigns:

@@ -33,7 +33,7 @@ from consult.responses.documents import (
 )
 from consult.responses.models import Document, DocumentKind, Respondent, Response
 from tests.analysis.conftest import respond, user_make
-from tests.exports.readers import fetch
+from tests.exports.readers import fetch, read_csv
 from tests.responses.documents import (
     PNG,
     document_attached,
@@ -528,6 +528,23 @@ def test_data_packages_carry_the_documents_the_variant_allows(
         path = f"documents/{three_organisations[publication].reference}.{document.kind}"
         expected[path] = Path(document.file.path).read_bytes()
     assert found == expected
+
+
+@pytest.mark.parametrize("variant", ["full", "publishable", "anonymised"])
+def test_each_row_names_the_type_of_its_document(three_organisations, consultation, variant):
+    respond(consultation, timezone.now(), **_organisation_answers("publish_named"))  # none
+    client = Client()
+    client.force_login(user_make("controller", Role.DATA_CONTROLLER))
+
+    _, body = fetch(client, "facial-recognition", "csv", variant)
+
+    _header, rows = read_csv(body)
+    by_reference = {row["reference"]: row["document"] for row in rows}
+    attached = {r.reference: r.document.kind for r in three_organisations.values()}
+    assert by_reference == {reference: attached.get(reference, "") for reference in by_reference}
+    assert "" in by_reference.values()  # the response without one
+    left_out = {three_organisations["do_not_publish"].reference}
+    assert set(attached) - set(by_reference) == (left_out if variant == "publishable" else set())
 
 
 def test_data_packages_leave_out_withdrawn_responses_documents(three_organisations):
