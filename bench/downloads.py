@@ -76,8 +76,14 @@ def baseline_query(connection: sqlite3.Connection) -> tuple[list[str], str]:
         if question[4] is not None:
             rows.setdefault(question[4], []).append(question)
 
-    names = ["reference", "submitted_at", "language"]
-    inner = ["r.reference", "strftime('%Y-%m-%dT%H:%M:%SZ', r.submitted_at)", "r.language"]
+    names = ["reference", "submitted_at", "language", "channel", "document"]
+    inner = [
+        "r.reference",
+        "strftime('%Y-%m-%dT%H:%M:%SZ', r.submitted_at)",
+        "r.language",
+        "r.channel",
+        "COALESCE(d.kind, '')",
+    ]
     inert: set[int] = set()
     answer = "FROM responses_answer a WHERE a.response_id = r.id AND a.question_id = {}"
     for question in questions:
@@ -102,6 +108,16 @@ def baseline_query(connection: sqlite3.Connection) -> tuple[list[str], str]:
                 names.append(key)
                 inert.add(len(inner))
                 inner.append(f"COALESCE((SELECT a.text {answer.format(part_id)}), '')")
+                # The campaign the answer is in: "<id>: <name>", "(not confirmed)" until
+                # an analyst confirms it.
+                names.append(f"{key}__campaign")
+                inert.add(len(inner))
+                inner.append(
+                    "COALESCE((SELECT c.id || ': ' || c.name || CASE WHEN c.confirmed THEN '' "  # noqa: S608
+                    "ELSE ' (not confirmed)' END FROM analysis_campaignmember m "
+                    "JOIN analysis_campaign c ON c.id = m.campaign_id "
+                    f"WHERE m.response_id = r.id AND c.question_id = {part_id}), '')"
+                )
             else:
                 names.append(key)
                 inner.append(
@@ -115,6 +131,7 @@ def baseline_query(connection: sqlite3.Connection) -> tuple[list[str], str]:
     sql = (
         f"SELECT {outer} FROM (SELECT {aliased} FROM responses_response r "  # noqa: S608
         "LEFT JOIN responses_respondent p ON p.response_id = r.id "
+        "LEFT JOIN responses_document d ON d.response_id = r.id "
         f"WHERE r.consultation_id = {consultation} AND r.status = 'submitted' "
         "ORDER BY r.submitted_at, r.id)"
     )

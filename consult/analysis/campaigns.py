@@ -26,10 +26,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
@@ -38,6 +37,9 @@ from consult.analysis.queries import text_questions
 from consult.consultations.models import Consultation
 from consult.consultations.queries import QuestionSpec, consultation_spec
 from consult.responses.models import Answer, Response, ResponseStatus
+
+if TYPE_CHECKING:
+    from datasketch import MinHash, MinHashLSH
 
 MIN_SIZE = 5  # fewer identical answers than this are a coincidence, not a campaign
 THRESHOLD = 0.7  # Jaccard similarity of word 3-grams from which two answers are one text
@@ -90,6 +92,8 @@ class _Sketcher:
     permutations). One MinHash is reused, as copying one parses its permutations again."""
 
     def __init__(self) -> None:
+        from datasketch import MinHash
+
         self._minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32)
         self._blank = self._minhash.hashvalues.copy()
 
@@ -102,6 +106,11 @@ class _Sketcher:
 
 
 def _index() -> MinHashLSH:
+    # datasketch (and the SciPy it brings) is imported by a detection run, not with this
+    # module: every web process imports it through the services, and would carry its
+    # 60 MB for nothing.
+    from datasketch import MinHashLSH
+
     return MinHashLSH(num_perm=NUM_PERM, params=BANDS)
 
 

@@ -16,13 +16,12 @@ import heapq
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
-from sklearn.decomposition import NMF
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from consult.analysis.models import (
     CampaignMember,
@@ -32,6 +31,10 @@ from consult.analysis.models import (
     ThemeSuggestion,
 )
 from consult.responses.models import Answer, ResponseStatus
+
+if TYPE_CHECKING:
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 DEFAULT_THEMES = 8
 MIN_THEMES, MAX_THEMES = 2, 30  # as the run's check constraint allows
@@ -168,6 +171,11 @@ def _sample(answers: QuerySet[Answer], total: int) -> list[str]:
 
 
 def _learn(texts: list[str], themes: int) -> tuple[TfidfVectorizer, NMF]:
+    # scikit-learn (75 MB with SciPy and pandas) is imported by a run, not with this
+    # module: every web process imports the module for its constants and would carry it.
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectorizer = TfidfVectorizer(
         stop_words="english",
         token_pattern=TOKENS,
