@@ -8,7 +8,9 @@ address whatever the language. Browsers' Accept-Language is not consulted: a pag
 changes language unless the respondent asks.
 
 Only the public journey is translated; the analysts' workspace, the admin and the API
-are always in the default language, whatever the cookie says.
+are always in the default language, whatever the cookie says. That holds for their error
+pages too, including a 404 or a 500 that comes before any view is chosen: the language is
+settled from the address first (``may_be_translated``), then from the view's namespace.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
+from django.urls import URLResolver, get_resolver
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -50,6 +53,18 @@ def is_translated(request: HttpRequest) -> bool:
     return match is not None and match.namespace in TRANSLATED_NAMESPACES
 
 
+def may_be_translated(path: str) -> bool:
+    """False for an address under the prefix of an untranslated part of the site
+    (``/analysis/``, ``/admin/``, ``/api/v1/``), whether or not a page is there."""
+    return not any(
+        path.startswith(f"/{entry.pattern}")
+        for entry in get_resolver().url_patterns
+        if isinstance(entry, URLResolver)
+        and str(entry.pattern)
+        and entry.namespace not in TRANSLATED_NAMESPACES
+    )
+
+
 class LanguageMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -58,7 +73,11 @@ class LanguageMiddleware:
         asked = request.GET.get(SWITCH_PARAMETER)
         if request.method in {"GET", "HEAD"} and asked is not None:
             return self._switch(request, asked)
-        translation.activate(chosen_language(request))
+        translation.activate(
+            chosen_language(request)
+            if may_be_translated(request.path_info)
+            else settings.LANGUAGE_CODE
+        )
         request.LANGUAGE_CODE = translation.get_language()
         try:
             response = self.get_response(request)

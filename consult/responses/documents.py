@@ -14,14 +14,16 @@ import docx
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+from django.utils.translation import gettext, gettext_lazy
 from pypdf import PdfReader
 
 from consult.responses.models import DocumentKind
 
 MEBIBYTE = 1024 * 1024
-WRONG_TYPE = "The selected file must be a PDF, DOCX or ODT"
-EMPTY = "The selected file is empty"
-PASSWORD_PROTECTED = "The selected file is password protected"  # noqa: S105 - a message
+# Shown to the respondent in the page's language: translated when shown, not on import.
+WRONG_TYPE = gettext_lazy("The selected file must be a PDF, DOCX or ODT")
+EMPTY = gettext_lazy("The selected file is empty")
+PASSWORD_PROTECTED = gettext_lazy("The selected file is password protected")
 PDF_MAGIC = b"%PDF-"
 ZIP_MAGIC = b"PK\x03\x04"
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
@@ -50,7 +52,9 @@ def size_in_words(size: int) -> str:
 
 
 def too_large_message() -> str:
-    return f"The selected file must be smaller than {size_in_words(settings.DOCUMENT_MAX_BYTES)}"
+    return gettext("The selected file must be smaller than %(size)s") % {
+        "size": size_in_words(settings.DOCUMENT_MAX_BYTES)
+    }
 
 
 class OversizedUpload(UploadedFile):

@@ -472,7 +472,7 @@ class DocumentForm(forms.Form):
 
     document = forms.FileField(
         required=False,
-        label="Upload a file",
+        label=gettext_lazy("Upload a file"),
         error_messages={"empty": EMPTY, "invalid": WRONG_TYPE, "missing": WRONG_TYPE},
     )
 

@@ -20,6 +20,8 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from consult.consultations.models import Consultation, Phase, Profile
 from consult.consultations.queries import AnswerValue, ConsultationSpec, QuestionSpec, SectionSpec
@@ -401,9 +403,17 @@ def receipt_send(*, response: Response, email: str, site_url: str) -> None:
     """Email the reference and private link; a mail failure never undoes the submission."""
     link = urljoin(site_url, reverse("responses:receipt", args=[receipt_token(response=response)]))
     context = {"response": response, "consultation": response.consultation, "link": link}
+    # In the language the response was sent in, whatever the thread's (a task, a command);
+    # override puts the thread's own language back afterwards.
+    with translation.override(response.language or settings.LANGUAGE_CODE):
+        subject = gettext("Your response to “%(title)s”: %(reference)s") % {
+            "title": response.consultation.text("title", response.language),
+            "reference": response.reference,
+        }
+        message = render_to_string("responses/email/receipt.txt", context)
     send_mail(
-        subject=f"Your response to “{response.consultation.title}”: {response.reference}",
-        message=render_to_string("responses/email/receipt.txt", context),
+        subject=subject,
+        message=message,
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[email],
     )

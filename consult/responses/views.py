@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -375,8 +375,10 @@ def _amend_refused(request: HttpRequest, response: Response, token: str) -> Http
 
 
 AMEND_EXTRA = {
-    "saving_note": "Your changes are kept until you save them on the next page. Nothing "
-    "changes in your response until then.",
+    "saving_note": gettext_lazy(
+        "Your changes are kept until you save them on the next page. Nothing changes in "
+        "your response until then."
+    ),
 }
 
 
@@ -397,7 +399,7 @@ def amend_section(request: HttpRequest, token: str, section_key: str) -> HttpRes
     data = request.POST if request.method == "POST" else None
     form = SectionForm(data, questions=questions, answers=answers)
     if form.is_valid():
-        answers, _ = services.answers_merged(
+        answers, _changed = services.answers_merged(
             spec=spec, section=current, answers=answers, values=form.answer_values()
         )
         amend_hold(request, journey, answers)
@@ -430,7 +432,9 @@ def amend(request: HttpRequest, token: str) -> HttpResponse:
             amend_forget(request, response)
             messages.success(
                 request,
-                "Your changes have been saved" if amendment else "You did not change any answers",
+                _("Your changes have been saved")
+                if amendment
+                else _("You did not change any answers"),
             )
             return redirect("responses:receipt", token=token)
     return check_page(
@@ -438,8 +442,8 @@ def amend(request: HttpRequest, token: str) -> HttpResponse:
         journey,
         spec,
         missing=missing,
-        heading="Check your changes before saving them",
-        submit_label="Save changes",
+        heading=_("Check your changes before saving them"),
+        submit_label=_("Save changes"),
         cancel_url=journey.start_url(),
         amending=True,
     )

@@ -41,7 +41,7 @@ def test_upload_replace_remove_and_check(page: Page, site: str, open_consultatio
     choose(page, "scan.pdf", PNG, "application/pdf")
     assert page.title().startswith("Error: ")
     summary_link = page.locator(".govuk-error-summary a")
-    expect(summary_link).to_have_text(WRONG_TYPE)
+    expect(summary_link).to_have_text(str(WRONG_TYPE))
     assert_accessible(page, "a11y-document-error")
     summary_link.click()
     expect(page.locator("#id_document")).to_be_focused()

@@ -1,11 +1,16 @@
-"""The public journey in Welsh, and switching language part-way, in a real browser; every
-page checked with axe in the language it is shown in."""
+"""The public journey in Welsh, switching language part-way, and changing a sent response
+in Welsh, in a real browser; every page checked with axe in the language it is shown in."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from consult.responses.models import Answer, Response, ResponseStatus
+from consult.responses.models import Amendment, Answer, Response, ResponseStatus
+from consult.responses.services import receipt_token
 from tests.browser.pages import (
     answer_page,
     answer_until_check,
@@ -90,3 +95,45 @@ def test_switching_language_mid_journey_keeps_the_place_and_the_answers(page: Pa
     expect(page.locator(".govuk-summary-list__value").first).to_have_text("As an individual")
     reference = send_and_get_reference(page)
     assert Response.objects.get(reference=reference).language == "en"
+
+
+def test_changing_a_sent_response_in_welsh(page: Page, site: str, open_consultation):
+    page.goto(site + reverse("responses:start", args=[open_consultation.slug]))
+    switch_to(page, "Cymraeg", "cy")
+    page.get_by_role("button", name="Dechrau nawr").click()
+    answer_until_check(page, INDIVIDUAL | {"lfr_overall": "never"}, language="cy")
+    reference = send_and_get_reference(page, "cy")
+    response = Response.objects.get(reference=reference)
+    receipt = site + reverse("responses:receipt", args=[receipt_token(response=response)])
+
+    page.goto(receipt)
+    page.get_by_role("link", name="Newid eich atebion").click()
+    expect(page.locator("h1")).to_have_text("Gwiriwch eich newidiadau cyn eu cadw")
+    assert_accessible(page, "cy-amend-check", "cy")
+    page.locator('a[href*="/change/use/"][href$="#id_lfr_overall_1"]').click()
+    expect(page.get_by_text("Byddwn yn dal gafael ar eich newidiadau")).to_be_visible()
+    assert_accessible(page, "cy-amend-section", "cy")
+    page.locator('input[name="lfr_overall"][value="dont_know"]').check()
+    page.get_by_role("button", name="Parhau").click()
+    expect(page.locator("h1")).to_have_text("Gwiriwch eich newidiadau cyn eu cadw")
+    page.get_by_role("button", name="Cadw newidiadau").click()
+    expect(page.get_by_text("Mae eich newidiadau wedi cael eu cadw")).to_be_visible()
+    assert_accessible(page, "cy-amend-saved", "cy")
+    assert Amendment.objects.get(response=response).changed_keys == ["lfr_overall"]
+
+    open_consultation.closes_at = timezone.now() - timedelta(minutes=1)
+    open_consultation.save(update_fields=["closes_at"])
+    page.goto(receipt + "change/")
+    expect(page.locator("h1")).to_have_text("Ni allwch newid yr ymateb hwn")
+    assert_accessible(page, "cy-amend-refused", "cy")
+
+
+def test_the_accessibility_statement_and_a_missing_page_in_welsh(page: Page, site: str):
+    page.goto(site + reverse("responses:accessibility"))
+    switch_to(page, "Cymraeg", "cy")
+    expect(page.locator("h1")).to_have_text("Datganiad hygyrchedd")
+    assert_accessible(page, "cy-accessibility", "cy")
+
+    page.goto(site + "/no-such-page/")
+    expect(page.locator("h1")).to_have_text("Heb ddod o hyd i’r dudalen")
+    assert_accessible(page, "cy-404", "cy")

@@ -291,7 +291,7 @@ def test_a_refused_file_is_explained_and_nothing_is_stored(
     assert reply.status_code == 400
     html = reply.content.decode()
     assert "<title>Error: " in html
-    assert html.count(message) == 2  # in the error summary and by the field
+    assert html.count(str(message)) == 2  # in the error summary and by the field
     assert 'href="#id_document"' in html
     assert "govuk-file-upload--error" in html
     assert not Document.objects.exists()
@@ -344,7 +344,7 @@ def test_a_pdf_that_needs_a_password_is_refused(tmp_path):
     writer.encrypt(user_password="secret", algorithm="RC4-128")
     out = io.BytesIO()
     writer.write(out)
-    with pytest.raises(DocumentRefusedError, match=PASSWORD_PROTECTED):
+    with pytest.raises(DocumentRefusedError, match=str(PASSWORD_PROTECTED)):
         document_inspect(SimpleUploadedFile("locked.pdf", out.getvalue()))
 
 

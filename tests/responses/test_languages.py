@@ -1,30 +1,41 @@
 """The public journey in each offered language: the switch, the page's language, the
-consultation's own text and the interface in Welsh, and the language recorded."""
+consultation's own text and the interface in Welsh, the language recorded, the receipt
+email in the response's language, and the pages around the journey (changing answers, the
+accessibility statement, the error pages, the upload errors) in Welsh."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse
+from django.template import loader
 from django.test import Client
 from django.urls import reverse
+from django.utils import formats, timezone, translation
 
 from consult.analysis.models import Role
 from consult.consultations.queries import consultation_spec
 from consult.i18n import LanguageMiddleware
+from consult.responses import services
 from consult.responses.models import Response
 from consult.responses.services import receipt_token
-from tests.exports.conftest import client_for, user_make
+from tests.analysis.conftest import respond, user_make
 from tests.exports.readers import fetch, read_csv
+from tests.responses.documents import PNG, pdf_bytes
 from tests.responses.helpers import (
     INDIVIDUAL,
     answer_all,
     check_url,
     document_url,
+    section_post,
     section_url,
 )
+from tests.responses.test_documents import encrypted_odt
 
 WELSH = {settings.LANGUAGE_COOKIE_NAME: "cy"}
 
@@ -294,7 +305,8 @@ def test_analysts_download_each_response_s_language(consultation, submit):
         client.cookies.load({settings.LANGUAGE_COOKIE_NAME: language})
         answer_all(client, consultation, INDIVIDUAL)
         submit(client, consultation)
-    analyst = client_for(user_make("analyst", Role.ANALYST))
+    analyst = Client()
+    analyst.force_login(user_make("analyst", Role.ANALYST))
 
     _response, body = fetch(analyst, consultation.slug, "csv", "anonymised")
 
@@ -304,3 +316,287 @@ def test_analysts_download_each_response_s_language(consultation, submit):
         response.reference: response.language for response in Response.objects.all()
     }
     assert sorted(by_reference.values()) == ["cy", "en"]
+
+
+# ------------------------------------------------------------------ changing the answers
+
+
+@pytest.fixture
+def sent_in_welsh(client, consultation, submit) -> str:
+    """A response sent from Welsh pages; the receipt's token."""
+    welsh(client)
+    answer_all(client, consultation, INDIVIDUAL)
+    submit(client, consultation)
+    return receipt_token(response=Response.objects.get())
+
+
+def test_changing_the_answers_in_welsh(client, consultation, sent_in_welsh):
+    token = sent_in_welsh
+    check = client.get(reverse("responses:amend", args=[token])).content.decode()
+    section_page = client.get(reverse("responses:amend_section", args=[token, "use"]))
+    section = section_page.content.decode()
+
+    assert html_lang(check) == "cy"
+    assert "Gwiriwch eich newidiadau cyn eu cadw" in check
+    assert "Nawr cadwch eich newidiadau" in check
+    assert ">Cadw newidiadau</button>" in check
+    assert ">Canslo heb gadw</a>" in check
+    assert "Check your changes" not in check
+    assert "Save changes" not in check
+    assert "Byddwn yn dal gafael ar eich newidiadau" in section
+    assert "Your changes are kept" not in section
+
+
+def test_the_notice_after_saving_changes_is_in_welsh(client, consultation, sent_in_welsh):
+    token = sent_in_welsh
+    receipt = reverse("responses:receipt", args=[token])
+    amend = reverse("responses:amend", args=[token])
+    spec = consultation_spec(consultation)
+    client.post(amend)
+    unchanged = client.get(receipt).content.decode()
+    client.post(
+        reverse("responses:amend_section", args=[token, "use"]),
+        section_post(spec, "use", {"lfr_overall": "dont_know"}),
+    )
+    client.post(amend)
+    changed = client.get(receipt).content.decode()
+
+    assert "Ni wnaethoch newid unrhyw atebion" in unchanged
+    assert "You did not change any answers" not in unchanged
+    assert "Mae eich newidiadau wedi cael eu cadw" in changed
+    assert "Your changes have been saved" not in changed
+
+
+@pytest.mark.parametrize(
+    ("how", "welsh_phrase", "english_phrase"),
+    [
+        ("withdrawn", "Gwnaethoch dynnu eich ymateb", "You withdrew your response"),
+        ("closed", "Ni ellir newid atebion mwyach", "Answers can no longer be changed"),
+    ],
+)
+def test_changing_refused_in_welsh_and_in_english(
+    client, consultation, sent_in_welsh, how, welsh_phrase, english_phrase
+):
+    token = sent_in_welsh
+    if how == "closed":
+        consultation.closes_at = timezone.now() - timedelta(minutes=1)
+        consultation.save(update_fields=["closes_at"])
+    else:
+        services.response_withdraw(response=Response.objects.get(), now=timezone.now())
+    url = reverse("responses:amend", args=[token])
+
+    cymraeg = client.get(url)
+    english = Client().get(url)
+
+    assert cymraeg.status_code == english.status_code == 403
+    assert "Ni allwch newid yr ymateb hwn" in cymraeg.content.decode()
+    assert welsh_phrase in cymraeg.content.decode()
+    assert "You cannot change this response" not in cymraeg.content.decode()
+    assert english_phrase in english.content.decode()
+    assert "Ni allwch newid" not in english.content.decode()
+
+
+# ---------------------------------------------------------------------- the receipt email
+
+
+@pytest.mark.parametrize(
+    ("cookie", "subject", "said", "not_said"),
+    [
+        (
+            "cy",
+            "Eich ymateb i “Adnabod wynebau byw mewn mannau cyhoeddus”: ",
+            ["Diolch am ymateb i “Adnabod wynebau byw", "Eich cyfeirnod yw FR-"],
+            "Thank you",
+        ),
+        (
+            "en",
+            "Your response to “Live facial recognition in public places”: ",
+            ["Thank you for responding to “Live facial recognition", "Your reference is FR-"],
+            "Diolch",
+        ),
+    ],
+)
+def test_the_receipt_email_is_in_the_language_the_response_was_sent_in(
+    client, consultation, submit, cookie, subject, said, not_said
+):
+    client.cookies.load({settings.LANGUAGE_COOKIE_NAME: cookie})
+    answer_all(client, consultation, INDIVIDUAL)
+
+    submit(client, consultation)
+
+    (email,) = mail.outbox
+    response = Response.objects.get()
+    assert email.subject == subject + response.reference
+    for phrase in said:
+        assert phrase in email.body
+    assert not_said not in email.body
+    with translation.override(cookie):
+        closes = formats.date_format(timezone.localtime(consultation.closes_at), "j F Y")
+    assert f" {closes}, " in email.body  # the month in the email's language
+    assert translation.get_language() == settings.LANGUAGE_CODE
+
+
+@pytest.mark.parametrize(("language", "phrase"), [("cy", "Diolch am ymateb"), ("en", "Thank you")])
+def test_the_receipt_email_keeps_its_language_whatever_the_thread_and_restores_it(
+    consultation, language, phrase
+):
+    response = respond(consultation, timezone.now() - timedelta(hours=1))
+    response.language = language
+    other = "en" if language == "cy" else "cy"
+
+    with translation.override(other):
+        services.receipt_send(response=response, email="ada@example.com", site_url="http://x/")
+        assert translation.get_language() == other
+
+    assert phrase in mail.outbox[0].body
+
+
+# ---------------------------------------------------------------- the accessibility statement
+
+
+def test_the_accessibility_statement_in_welsh_and_in_english(client, db):
+    url = reverse("responses:accessibility")
+
+    english = client.get(url).content.decode()
+    cymraeg = welsh(client).get(url).content.decode()
+
+    assert html_lang(cymraeg) == "cy"
+    assert '<h1 class="govuk-heading-xl">Datganiad hygyrchedd</h1>' in cymraeg
+    assert "Pa mor hygyrch yw’r wefan hon" in cymraeg
+    assert "chwyddo hyd at 400% heb" in cymraeg
+    assert "How accessible this website is" not in cymraeg
+    assert "How accessible this website is" in english
+    assert "zoom in up to 400% without" in english
+    assert "Pa mor hygyrch" not in english
+
+
+# ------------------------------------------------------------------------- the error pages
+
+
+def test_a_missing_public_page_in_welsh_and_in_english(client, db):
+    english = client.get("/no-such-page/")
+    cymraeg = welsh(client).get("/no-such-page/")
+
+    assert english.status_code == cymraeg.status_code == 404
+    assert '<h1 class="govuk-heading-l">Page not found</h1>' in english.content.decode()
+    page = cymraeg.content.decode()
+    assert html_lang(page) == "cy"
+    assert "Heb ddod o hyd i’r dudalen" in page
+    assert "Page not found" not in page
+
+
+def test_a_missing_page_raised_by_a_public_view_is_in_welsh(client, consultation):
+    reply = welsh(client).get(section_url(consultation, "no-such-section"))
+
+    assert reply.status_code == 404
+    assert "Heb ddod o hyd i’r dudalen" in reply.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url", ["/analysis/no/such/page/", "/analysis/no-such-consultation/", "/api/v1/nothing/"]
+)
+def test_a_missing_page_in_the_workspace_is_in_english_whatever_the_cookie(client, db, url):
+    client.force_login(user_make("analyst", Role.ANALYST))
+
+    reply = welsh(client).get(url)
+
+    page = reply.content.decode()
+    assert reply.status_code == 404
+    assert reply["Content-Language"] == "en"
+    assert html_lang(page) == "en"
+    assert "Page not found" in page
+    assert "Heb ddod o hyd" not in page
+
+
+def test_an_unreadable_post_gets_the_400_page_in_welsh(client, consultation):
+    url = section_url(consultation, "about-you")
+
+    reply = welsh(client).post(
+        url,
+        b"respondent_type=individual",
+        content_type="application/x-www-form-urlencoded; charset=latin-1",
+    )
+
+    assert reply.status_code == 400
+    page = reply.content.decode()
+    assert "Mae’n ddrwg gennym, nid oedd modd darllen yr hyn a anfonwyd" in page
+    assert "could not read" not in page
+
+
+def test_a_refused_csrf_token_gets_the_403_page_in_welsh(consultation):
+    client = welsh(Client(enforce_csrf_checks=True))
+
+    reply = client.post(section_url(consultation, "about-you"), {})
+
+    assert reply.status_code == 403
+    page = reply.content.decode()
+    assert html_lang(page) == "cy"
+    assert "Mae’n ddrwg gennym, nid oedd modd anfon y ffurflen" in page
+    assert "could not be sent" not in page
+    english = Client(enforce_csrf_checks=True).post(section_url(consultation, "about-you"), {})
+    assert "Sorry, the form could not be sent" in english.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("cookie", "said", "not_said"),
+    [
+        ("cy", "Mae’n ddrwg gennym, mae problem gyda’r gwasanaeth", "Sorry"),
+        (None, "Sorry, there is a problem with the service", "Mae’n ddrwg"),
+    ],
+)
+def test_a_server_error_on_a_public_page_is_in_the_chosen_language(
+    consultation, monkeypatch, cookie, said, not_said
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("consult.responses.views.consultation_spec", broken)
+    client = Client(raise_request_exception=False)
+    if cookie:
+        welsh(client)
+
+    reply = client.get(reverse("responses:start", args=[consultation.slug]))
+
+    assert reply.status_code == 500
+    page = reply.content.decode()
+    assert said in page
+    assert not_said not in page
+    assert html_lang(page) == (cookie or "en")
+
+
+def test_the_server_error_page_needs_no_context_and_no_database():
+    # No database fixture: a query would fail the test.
+    with translation.override("cy"):
+        page = loader.get_template("500.html").render()
+
+    assert '<html lang="cy">' in page
+    assert "Rhowch gynnig arall arni yn nes ymlaen" in page
+
+
+# ---------------------------------------------------------------------- the upload errors
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        ("scan.pdf", lambda: PNG, "Rhaid i’r ffeil a ddewiswyd fod yn PDF, DOCX neu ODT"),
+        ("paper.pdf", lambda: b"", "Mae’r ffeil a ddewiswyd yn wag"),
+        ("paper.odt", encrypted_odt, "Mae’r ffeil a ddewiswyd wedi’i diogelu gan gyfrinair"),
+        (
+            "paper.pdf",
+            lambda: pdf_bytes() + b"%" * 4096,
+            "Rhaid i’r ffeil a ddewiswyd fod yn llai na 2KB",
+        ),
+    ],
+)
+def test_each_upload_error_in_welsh(client, consultation, settings, name, make, message):
+    settings.DOCUMENT_MAX_BYTES = 2048
+    answer_all(client, consultation, INDIVIDUAL | {"respondent_type": "organisation"})
+    upload = SimpleUploadedFile(name, make())
+
+    reply = welsh(client).post(document_url(consultation), {"document": upload})
+
+    assert reply.status_code == 400
+    page = reply.content.decode()
+    assert page.count(message) == 2  # in the error summary and by the field
+    assert "The selected file" not in page

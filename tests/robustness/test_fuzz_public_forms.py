@@ -1004,7 +1004,7 @@ def test_any_upload_is_stored_as_checked_or_refused_with_a_message(
                 assert reply.status_code == 400, reply.content[:500]
                 summary = error_summary(reply.content.decode())
                 assert re.findall(r'<a href="#([^"]+)">', summary) == ["id_document"]
-                assert any(message in summary for message in DOCUMENT_MESSAGES)
+                assert any(str(message) in summary for message in DOCUMENT_MESSAGES)
                 event("refused by the form")
                 assert not Document.objects.exists()
                 assert stored == []
