@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from consult.consultations.models import Consultation, Phase, Profile
 from consult.consultations.queries import AnswerValue, ConsultationSpec, QuestionSpec, SectionSpec
@@ -329,9 +330,14 @@ def response_amend(
     spec: ConsultationSpec,
     answers: dict[str, AnswerValue],
     now: datetime,
+    site_url: str | None = None,
 ) -> Amendment | None:
     """Replace a sent response's answers with ``answers`` (all of them, as the journey
     merged them), while the consultation is open; None if nothing changed.
+
+    With a ``site_url``, the respondent is told by email (after the commit) which answers
+    changed: at the address the response now gives and, when the change replaced it, at
+    the earlier one too, so a change made by someone else with the private link is seen.
 
     Only the changed questions' answer rows are replaced, so unchanged answers keep their
     themes and campaign memberships. The response leaves the running counts and comes
@@ -376,7 +382,25 @@ def response_amend(
             previous={key: _as_stored(spec, key, stored.get(key)) for key in changed},
         )
         response_amended.send(sender=Response, response=response, changed_keys=changed, now=now)
+        emails = _emails(spec, stored) | _emails(spec, answers)
+        if site_url is not None and emails:
+            transaction.on_commit(
+                lambda: amendment_notice_send(
+                    response=response,
+                    spec=spec,
+                    changed_keys=changed,
+                    emails=sorted(emails),
+                    site_url=site_url,
+                ),
+                robust=True,
+            )
     return amendment
+
+
+def _emails(spec: ConsultationSpec, answers: Mapping[str, AnswerValue]) -> set[str]:
+    question = spec.by_profile.get(Profile.EMAIL)
+    email = answers.get(question.key, "") if question else ""
+    return {email} if isinstance(email, str) and email else set()
 
 
 def _as_stored(spec: ConsultationSpec, key: str, value: AnswerValue | None) -> object:
@@ -401,23 +425,70 @@ def receipt_token(*, response: Response) -> str:
 
 def receipt_send(*, response: Response, email: str, site_url: str) -> None:
     """Email the reference and private link; a mail failure never undoes the submission."""
-    link = urljoin(site_url, reverse("responses:receipt", args=[receipt_token(response=response)]))
-    context = {"response": response, "consultation": response.consultation, "link": link}
-    # In the language the response was sent in, whatever the thread's (a task, a command);
-    # override puts the thread's own language back afterwards.
-    with translation.override(response.language or settings.LANGUAGE_CODE):
-        subject = gettext("Your response to “%(title)s”: %(reference)s") % {
-            "title": response.consultation.text("title", response.language),
-            "reference": response.reference,
-        }
-        message = render_to_string("responses/email/receipt.txt", context)
-    send_mail(
-        subject=subject,
-        message=message,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[email],
+    # In the language the response was sent in, whatever the thread's (a task, a command).
+    _email_send(
+        response=response,
+        template="responses/email/receipt.txt",
+        subject=gettext_noop("Your response to “%(title)s”: %(reference)s"),
+        language=response.language or settings.LANGUAGE_CODE,
+        emails=[email],
+        site_url=site_url,
     )
     logger.info("Receipt sent for response %s", response.reference)
+
+
+def amendment_notice_send(
+    *,
+    response: Response,
+    spec: ConsultationSpec,
+    changed_keys: list[str],
+    emails: list[str],
+    site_url: str,
+) -> None:
+    """Email the questions whose answers changed, in the language of the pages they were
+    changed on (``spec``'s), with the private link; a mail failure undoes nothing."""
+    changed = [spec.by_key[key].text for key in changed_keys]
+    _email_send(
+        response=response,
+        template="responses/email/amended.txt",
+        subject=gettext_noop("Changes saved to your response to “%(title)s”: %(reference)s"),
+        language=spec.language,
+        emails=emails,
+        site_url=site_url,
+        changed=changed,
+    )
+    logger.info("Amendment notice sent for response %s", response.reference)
+
+
+def _email_send(
+    *,
+    response: Response,
+    template: str,
+    subject: str,
+    language: str,
+    emails: list[str],
+    site_url: str,
+    **context: Any,
+) -> None:
+    """One email about ``response`` in ``language`` (``translation.override`` puts the
+    thread's own language back afterwards), with its private link; each address gets
+    its own, so none sees another. ``subject`` is the English, marked by gettext_noop."""
+    link = urljoin(site_url, reverse("responses:receipt", args=[receipt_token(response=response)]))
+    context |= {"response": response, "consultation": response.consultation, "link": link}
+    with translation.override(language):
+        words = {
+            "title": response.consultation.text("title", language),
+            "reference": response.reference,
+        }
+        subject = gettext(subject) % words
+        message = render_to_string(template, context)
+    for email in emails:
+        send_mail(
+            subject=subject,
+            message=message,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[email],
+        )
 
 
 def response_withdraw(*, response: Response, now: datetime) -> bool:

@@ -421,7 +421,11 @@ def amend(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             amendment = services.response_amend(
-                response=response, spec=spec, answers=journey.answers(spec), now=timezone.now()
+                response=response,
+                spec=spec,
+                answers=journey.answers(spec),
+                now=timezone.now(),
+                site_url=request.build_absolute_uri("/"),
             )
         except services.ResponseNotAmendableError:
             response.refresh_from_db(fields=["status", "withdrawn_at"])

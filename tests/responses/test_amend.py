@@ -9,10 +9,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from consult.analysis import queries
 from consult.analysis.campaigns import MIN_SIZE, consultation_campaigns_detect
@@ -348,3 +349,119 @@ def test_the_record_cannot_be_changed_and_goes_with_an_erasure(consultation):
     response_erase(response=response, user=user_make("dc2"), case="DSR-1", now=timezone.now())
     assert not Amendment.objects.exists()
     assert_tallies_match_the_answers(consultation)
+
+
+def save_changes(client: Client, consultation, link: str, capture, **changes) -> None:
+    """Change answers on their sections, then save them, running what waits for the
+    commit (the email)."""
+    token = token_of(link)
+    spec = consultation_spec(consultation)
+    for section_key, answers in changes.items():
+        url = reverse("responses:amend_section", args=[token, section_key])
+        reply = client.post(f"{url}?return=check", section_post(spec, section_key, answers))
+        assert reply.status_code == 302, reply.content.decode()[:2000]
+    with capture(execute=True):
+        saved = client.post(reverse("responses:amend", args=[token]))
+    assert saved.status_code == 302
+
+
+def test_saved_changes_are_confirmed_by_email_with_the_questions_changed(
+    client, consultation, sent, django_capture_on_commit_callbacks
+):
+    response, link = sent
+    mail.outbox.clear()
+
+    save_changes(
+        client,
+        consultation,
+        link,
+        django_capture_on_commit_callbacks,
+        use={**FIRST, "lfr_overall": "strict_safeguards"},
+    )
+
+    (notice,) = mail.outbox
+    assert notice.to == ["ada@example.com"]
+    assert notice.subject == (
+        f"Changes saved to your response to “{consultation.title}”: {response.reference}"
+    )
+    question = consultation_spec(consultation).by_key["lfr_overall"].text
+    assert "You changed your answers to:\n\n- " + question + "\n" in notice.body
+    assert f"http://testserver{link}" in notice.body
+    assert "If you did not make these changes, someone else has your private link" in notice.body
+
+
+def test_a_changed_email_address_is_told_at_both_addresses(
+    client, consultation, sent, django_capture_on_commit_callbacks
+):
+    _response, link = sent
+    mail.outbox.clear()
+
+    save_changes(
+        client,
+        consultation,
+        link,
+        django_capture_on_commit_callbacks,
+        **{"your-details": {**FIRST, "email": "ada.new@example.com"}},
+    )
+
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "ada.new@example.com",
+        "ada@example.com",
+    ]
+    assert all(len(message.to) == 1 for message in mail.outbox)  # neither sees the other
+    assert "Email address" in mail.outbox[0].body
+
+
+def test_saving_without_a_change_sends_nothing(
+    client, consultation, sent, django_capture_on_commit_callbacks
+):
+    _response, link = sent
+    mail.outbox.clear()
+
+    save_changes(client, consultation, link, django_capture_on_commit_callbacks)
+
+    assert mail.outbox == []
+
+
+def test_changes_made_in_welsh_are_confirmed_in_welsh(
+    client, consultation, sent, django_capture_on_commit_callbacks
+):
+    _response, link = sent
+    mail.outbox.clear()
+    client.cookies.load({settings.LANGUAGE_COOKIE_NAME: "cy"})
+
+    save_changes(
+        client,
+        consultation,
+        link,
+        django_capture_on_commit_callbacks,
+        use={**FIRST, "lfr_overall": "strict_safeguards"},
+    )
+
+    (notice,) = mail.outbox
+    assert notice.subject.startswith("Newidiadau wedi’u cadw i’ch ymateb i “")
+    welsh_question = consultation_spec(consultation, "cy").by_key["lfr_overall"].text
+    assert "Gwnaethoch newid eich atebion i’r cwestiynau hyn:\n\n- " + welsh_question in notice.body
+    assert "You changed" not in notice.body
+    assert translation.get_language() == settings.LANGUAGE_CODE
+
+
+def test_a_response_without_an_email_address_gets_no_notice(
+    consultation, django_capture_on_commit_callbacks
+):
+    response = respond(consultation, timezone.now(), email="", lfr_overall=("never",))
+    spec = consultation_spec(consultation)
+    answers = dict(response_answer_map(response=response, spec=spec))
+    answers["lfr_overall"] = ("strict_safeguards",)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        amendment = services.response_amend(
+            response=response,
+            spec=spec,
+            answers=answers,
+            now=timezone.now(),
+            site_url="http://testserver/",
+        )
+
+    assert amendment is not None
+    assert mail.outbox == []
