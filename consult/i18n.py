@@ -27,8 +27,8 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
 SWITCH_PARAMETER = "lang"
-# URL namespaces whose pages are translated.
-TRANSLATED_NAMESPACES = frozenset({"responses"})
+# URL namespaces whose pages are translated: the public journey and the published results.
+TRANSLATED_NAMESPACES = frozenset({"responses", "results"})
 
 
 def offered_languages() -> dict[str, str]:

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from consult.analysis import queries
 from consult.analysis.access import analyst_required, data_controller_required
@@ -179,7 +180,7 @@ def _published(slug: str) -> Consultation:
 def public_results(request: HttpRequest, slug: str) -> HttpResponse:
     """The published results: aggregate figures with small counts suppressed, no sign-in."""
     consultation = _published(slug)
-    spec = consultation_spec(consultation)
+    spec = consultation_spec(consultation, get_language())
     results = queries.results(consultation=consultation, spec=spec, filters=queries.Filters())
     context = {
         "consultation": consultation,

@@ -4,11 +4,13 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from docx import Document
 
 from consult.analysis import queries
+from consult.consultations.queries import consultation_spec
 from consult.exports.models import Channel, DownloadRecord
 from consult.exports.publish import public_figures
 
@@ -86,3 +88,25 @@ def test_public_figures_hide_small_counts_and_one_more_beside_a_lone_one(made):
                     assert is_hidden
             nonzero_shown = [c for c, h in zip(counts, hidden, strict=True) if c and not h]
             assert sum(hidden) != 1 or not nonzero_shown, question.question.key
+
+
+def test_published_results_in_welsh_with_the_consultation_s_own_welsh(made):
+    publish(made)
+    welsh = Client()
+    welsh.cookies.load({settings.LANGUAGE_COOKIE_NAME: "cy"})
+
+    page = welsh.get(f"/c/{made.slug}/results/").content.decode()
+
+    spec = consultation_spec(made.consultation, "cy")
+    assert '<html lang="cy"' in page
+    assert "Canlyniadau a gyhoeddwyd" in page
+    assert "Nid arolwg barn mohonynt" in page
+    assert "heb ei ddangos" in page
+    assert f">{spec.by_key['lfr_overall'].text}</caption>" in page
+    assert f">{spec.by_key['lfr_overall'].options[0].label}</th>" in page
+    assert "not a poll" not in page
+    assert 'lang="en"' not in page.replace('lang="en" hreflang="en"', "")  # all Welsh
+    assert "?lang=en" in page  # the switch, back to English on the same page
+    english = Client().get(f"/c/{made.slug}/results/").content.decode()
+    assert "not a poll" in english
+    assert f">{made.spec.by_key['lfr_overall'].text}</caption>" in english
