@@ -2,13 +2,16 @@
 
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
+from django_ratelimit import core as ratelimit_core
 
 from consult.consultations.models import Consultation
 from consult.consultations.queries import consultation_spec_forget
 from consult.consultations.services import consultation_load
+from consult.responses import abuse
 
 BUILT_IN = Path(__file__).resolve().parent.parent / (
     "consult/consultations/definitions/facial-recognition.yaml"
@@ -42,3 +45,13 @@ def pytest_report_header(config) -> str:
     from django.conf import settings
 
     return f"database: {settings.DATABASES['default']['ENGINE']}"
+
+
+@pytest.fixture
+def rate_limit_clock_stopped(monkeypatch):
+    """Rate limits count in windows (an hour, under a key that changes each day): a test
+    that crossed a window's end would start counting again and fail. Their clocks stand
+    still for the test; nothing else's does."""
+    moment = timezone.now()
+    monkeypatch.setattr(abuse, "timezone", SimpleNamespace(now=lambda: moment))
+    monkeypatch.setattr(ratelimit_core, "time", SimpleNamespace(time=moment.timestamp))

@@ -15,7 +15,7 @@ from tests.responses.helpers import INDIVIDUAL, answer_all, check_url, section_p
 
 
 @pytest.fixture(autouse=True)
-def _fresh_counters():
+def _fresh_counters(rate_limit_clock_stopped):
     cache.clear()
     yield
     cache.clear()

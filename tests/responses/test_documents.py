@@ -314,7 +314,9 @@ def test_a_refused_file_leaves_the_attached_one_in_place(organisation, consultat
     assert len(stored_files(settings)) == 1
 
 
-def test_uploads_from_one_connection_are_limited_per_hour(organisation, consultation, settings):
+def test_uploads_from_one_connection_are_limited_per_hour(
+    organisation, consultation, settings, rate_limit_clock_stopped
+):
     cache.clear()  # the counters of earlier tests' uploads
     settings.RESPONSE_SUBMISSIONS_PER_HOUR = 2
     for _ in range(2):
