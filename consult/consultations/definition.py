@@ -7,6 +7,7 @@ one ``DefinitionError`` naming the file, the question (or section) and what is w
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Hashable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -273,6 +274,26 @@ def _check_unique(what: str, values: list[str]) -> None:
         seen.add(value)
 
 
+class _DefinitionLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a mapping with the same key twice: PyYAML would keep
+    the last one, and a question's second ``text:`` or a section's second ``questions:``
+    would silently replace the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen = set()
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # "<<: *defaults" may repeat keys
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key '{key}' appears twice in one mapping", key_node.start_mark
+                )
+            if isinstance(key, Hashable):
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def definition_read(*, path: Path) -> LoadedDefinition:
     """Read and validate a definition file, or raise ``DefinitionError``."""
     try:
@@ -280,7 +301,7 @@ def definition_read(*, path: Path) -> LoadedDefinition:
     except (OSError, UnicodeDecodeError) as error:
         raise DefinitionError(f"{path}: cannot be read ({error})") from error
     try:
-        raw = yaml.safe_load(source)
+        raw = yaml.load(source, Loader=_DefinitionLoader)  # noqa: S506 - a safe loader
     except (yaml.YAMLError, ValueError) as error:  # ValueError: "2026-02-30", "!!int x"
         raise DefinitionError(f"{path}: is not valid YAML ({error})") from error
     except RecursionError as error:

@@ -323,6 +323,11 @@ def _keep_one_option(data: dict[str, Any]) -> None:
 INVALID = [
     pytest.param(_raw("slug: [unclosed\ntitle: x\n"), ["is not valid YAML"], id="not-yaml"),
     pytest.param(
+        _raw("slug: a\ntitle: x\ntitle: y\n"),
+        ["is not valid YAML", "the key 'title' appears twice in one mapping", "line 3"],
+        id="duplicate-key",
+    ),
+    pytest.param(
         _raw("- slug: a\n- title: b\n"),
         ["must be a mapping with slug, title, sections"],
         id="top-level-list",
