@@ -179,6 +179,8 @@ if unknown := [code for code in _translations if code not in LANG_INFO or code =
     )
 LANGUAGES = [(code, LANG_INFO[code]["name_local"]) for code in [LANGUAGE_CODE, *_translations]]
 LOCALE_PATHS = [BASE_DIR / "consult" / "locale"]
+# English dates as the UK writes and reads them, not Django's American en (consult/formats).
+FORMAT_MODULE_PATH = ["consult.formats"]
 # The language switch's choice (consult/i18n.py) is kept for a year.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 LANGUAGE_COOKIE_HTTPONLY = True

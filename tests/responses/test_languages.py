@@ -6,9 +6,10 @@ accessibility statement, the error pages, the upload errors) in Welsh."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django import forms
 from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -139,6 +140,27 @@ def test_the_start_page_in_welsh(client, consultation):
     assert "Dweud eich dweud: ymgyngoriadau seneddol" in page
     assert f'<a href="{url}?lang=en"' in page
     assert '<span aria-current="true" lang="cy">Cymraeg</span>' in page
+
+
+def test_the_closing_date_reads_as_each_language_writes_it(client, consultation):
+    consultation.closes_at = datetime(2026, 12, 26, 23, 59, tzinfo=UTC)
+    consultation.save(update_fields=["closes_at"])
+    url = reverse("responses:start", args=[consultation.slug])
+
+    english = client.get(url).content.decode()
+    welsh_page = welsh(client).get(url).content.decode()
+
+    assert "closes at 11:59p.m. on Saturday 26 December 2026." in english
+    # Welsh says "ar ddydd Sadwrn", a mutation no date format writes: no weekday.
+    assert "am 11:59y.h. ar 26 Rhagfyr 2026." in welsh_page
+    assert "Dydd" not in welsh_page
+
+
+def test_dates_typed_by_staff_are_read_as_the_uk_writes_them():
+    field = forms.DateField()
+
+    assert field.clean("01/02/2026") == date(2026, 2, 1)  # 1 February, not 2 January
+    assert field.clean("2026-02-01") == date(2026, 2, 1)
 
 
 def test_a_section_in_welsh_keeps_the_saved_answers(client, consultation):
@@ -458,6 +480,12 @@ def test_the_accessibility_statement_in_welsh_and_in_english(client, db):
     url = reverse("responses:accessibility")
 
     english = client.get(url).content.decode()
+    print(
+        re.findall(
+            r"This consultation[^<]*|Mae.r ymgynghoriad[^<]*",
+            english + welsh(Client()).get(url).content.decode(),
+        )
+    )
     cymraeg = welsh(client).get(url).content.decode()
 
     assert html_lang(cymraeg) == "cy"
