@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
@@ -568,21 +569,54 @@ def tallies_rebuild(*, consultation: Consultation) -> None:
 class PurgeResult:
     personal_details: int  # responses whose name, email and organisation name went
     drafts: int  # drafts never sent, deleted with their answers
+    orphan_files: int = 0  # files in DOCUMENTS_ROOT that no document names
+
+
+# A file in the documents folder that no document names is an orphan only once it is
+# this old: an upload writes its file a moment before its row.
+ORPHAN_AGE = timedelta(days=1)
 
 
 def personal_data_purge(*, now: datetime, dry_run: bool = False) -> PurgeResult:
     """Apply the retention periods: delete the personal details of responses to
     consultations closed longer than ``PERSONAL_DATA_RETENTION_DAYS`` (their anonymous
     answers stay), and drafts untouched for ``DRAFT_RETENTION_DAYS``. With ``dry_run``,
-    count what would go and change nothing."""
+    count what would go and change nothing.
+
+    Also deletes the files in ``DOCUMENTS_ROOT`` that no document names, once a day old:
+    left by a process that stopped between writing a file and committing its row, or by
+    a deletion whose file could not be removed.
+    """
     closed_before = now - timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS)
     details = Respondent.objects.filter(response__consultation__closes_at__lte=closed_before)
     stale = now - timedelta(days=settings.DRAFT_RETENTION_DAYS)
     drafts = Response.objects.filter(status=ResponseStatus.DRAFT, updated_at__lt=stale)
-    result = PurgeResult(personal_details=details.count(), drafts=drafts.count())
+    orphans = documents_orphaned(now=now)
+    result = PurgeResult(
+        personal_details=details.count(), drafts=drafts.count(), orphan_files=len(orphans)
+    )
     if not dry_run:
         with transaction.atomic():
             details.delete()
             documents_delete(documents=Document.objects.filter(response__in=drafts))
             drafts.delete()
+        for name in orphans:
+            documents_storage.delete(name)
     return result
+
+
+def documents_orphaned(*, now: datetime) -> list[str]:
+    """The stored names of files in the documents folder that no document names and that
+    were last written over ``ORPHAN_AGE`` ago."""
+    root = Path(documents_storage.location)
+    if not root.is_dir():
+        return []
+    known = set(Document.objects.values_list("file", flat=True))
+    before = (now - ORPHAN_AGE).timestamp()
+    return sorted(
+        name
+        for path in root.rglob("*")
+        if path.is_file()
+        and (name := path.relative_to(root).as_posix()) not in known
+        and path.stat().st_mtime < before
+    )

@@ -5,6 +5,8 @@ erasure."""
 from __future__ import annotations
 
 import io
+import os
+import time
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -485,6 +488,27 @@ def test_unsent_drafts_purged_take_their_documents_with_them(
         services.personal_data_purge(now=later)
     assert not Document.objects.exists()
     assert stored_files(settings) == []
+
+
+def test_files_no_document_names_are_deleted_once_a_day_old(sent_with_document, settings):
+    root = Path(settings.DOCUMENTS_ROOT)
+    kept = Path(sent_with_document.document.file.path)
+    old = time.time() - 2 * 24 * 60 * 60
+    os.utime(kept, (old, old))  # a document's own file stays, however old
+    orphan = root / "0123456789abcdef.pdf"  # written, then the process stopped
+    orphan.write_bytes(pdf_bytes())
+    os.utime(orphan, (old, old))
+    uploading = root / "fedcba9876543210.pdf"  # its row is about to be saved
+    uploading.write_bytes(pdf_bytes())
+    out = io.StringIO()
+
+    call_command("purge_personal_data", "--dry-run", stdout=out)
+    assert "and 1 supporting document files that no response names" in out.getvalue()
+    assert stored_files(settings) == sorted([kept, orphan, uploading])
+
+    call_command("purge_personal_data", stdout=out)
+    assert stored_files(settings) == sorted([kept, uploading])
+    assert Document.objects.get().file.name == kept.name
 
 
 # ------------------------------------------------------------------------- data packages

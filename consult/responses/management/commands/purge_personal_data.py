@@ -2,7 +2,9 @@
 
 Deletes names, email addresses and organisation names of responses to consultations
 closed longer than PERSONAL_DATA_RETENTION_DAYS (the anonymous answers stay), and drafts
-never sent that nobody touched for DRAFT_RETENTION_DAYS. Run it daily (cron or a
+never sent that nobody touched for DRAFT_RETENTION_DAYS, and supporting document files
+that no response names (left by a crash between writing one and saving its row). Run it
+daily (cron or a
 scheduler); ``--dry-run`` reports what it would delete.
 """
 
@@ -30,5 +32,6 @@ class Command(BaseCommand):
             f"{verb} the personal details of {result.personal_details} responses "
             f"(consultations closed over {settings.PERSONAL_DATA_RETENTION_DAYS} days ago) "
             f"and {result.drafts} drafts not sent (untouched for over "
-            f"{settings.DRAFT_RETENTION_DAYS} days)."
+            f"{settings.DRAFT_RETENTION_DAYS} days), and {result.orphan_files} supporting "
+            "document files that no response names."
         )
