@@ -172,10 +172,14 @@ AUTH_PASSWORD_VALIDATORS = [
 # language, as Django knows it.
 LANGUAGE_CODE = "en"
 _translations = env.list("TRANSLATIONS", default=["cy"])
-if unknown := [code for code in _translations if code not in LANG_INFO or code == LANGUAGE_CODE]:
+if unknown := [
+    code
+    for code in _translations
+    if "name_local" not in LANG_INFO.get(code, {}) or code.split("-")[0] == LANGUAGE_CODE
+]:
     raise ImproperlyConfigured(
         f"TRANSLATIONS: {', '.join(unknown)} is not a language code Django knows (such as "
-        f"cy or ga), other than {LANGUAGE_CODE}"
+        f"cy, ga or zh-hans), other than {LANGUAGE_CODE} and its variants"
     )
 LANGUAGES = [(code, LANG_INFO[code]["name_local"]) for code in [LANGUAGE_CODE, *_translations]]
 LOCALE_PATHS = [BASE_DIR / "consult" / "locale"]

@@ -100,6 +100,8 @@ def test_the_languages_offered_beside_english_come_from_the_environment():
     third = load_settings(DEBUG="true", TRANSLATIONS="cy,ga")
     english_only = load_settings(DEBUG="true", TRANSLATIONS="")
     typo = load_settings(DEBUG="true", TRANSLATIONS="cy,welsh")
+    no_name = load_settings(DEBUG="true", TRANSLATIONS="zh-cn")  # Django knows it by zh-hans
+    english = load_settings(DEBUG="true", TRANSLATIONS="en-gb")
 
     assert default == [["en", "English"], ["cy", "Cymraeg"]]
     assert json.loads(third.stdout)["languages"] == [
@@ -110,3 +112,5 @@ def test_the_languages_offered_beside_english_come_from_the_environment():
     assert json.loads(english_only.stdout)["languages"] == [["en", "English"]]
     assert typo.returncode != 0
     assert "TRANSLATIONS: welsh is not a language code" in typo.stderr
+    assert "TRANSLATIONS: zh-cn is not a language code" in no_name.stderr
+    assert "TRANSLATIONS: en-gb is not a language code" in english.stderr

@@ -11,6 +11,7 @@ laid over it, field by field: whatever a translation leaves out stays in English
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -139,21 +140,24 @@ def consultation_spec(consultation: Consultation, language: str | None = None) -
         consultation.definition_sha256,
         shown,
     )
-    spec = _specs.get(key)
-    if spec is None:
-        spec = _spec(consultation, shown)
-        with _specs_lock:  # threads of one process share the dict
-            _specs[key] = spec
-            while len(_specs) > SPECS_KEPT:
-                _specs.pop(next(iter(_specs)))
+    with _specs_lock:  # threads of one process share the dict
+        spec = _specs.get(key)
+        if spec is not None:
+            _specs.move_to_end(key)  # least recently used first
+            return spec
+    spec = _spec(consultation, shown)
+    with _specs_lock:
+        _specs[key] = spec
+        while len(_specs) > SPECS_KEPT:
+            _specs.popitem(last=False)
     return spec
 
 
-# Built structures by (consultation, definition version, hash, language), oldest first.
-# Not functools.lru_cache: the builder needs the consultation's row (its text and
-# translations), which is not part of the key.
-SPECS_KEPT = 64
-_specs: dict[tuple[int, int, str, str], ConsultationSpec] = {}
+# Built structures by (consultation, definition version, hash, language), least recently
+# used first. Not functools.lru_cache: the builder needs the consultation's row (its text
+# and translations), which is not part of the key.
+SPECS_KEPT = 128
+_specs: OrderedDict[tuple[int, int, str, str], ConsultationSpec] = OrderedDict()
 _specs_lock = threading.Lock()
 
 

@@ -448,7 +448,7 @@ def amendment_notice_send(
 ) -> None:
     """Email the questions whose answers changed, in the language of the pages they were
     changed on (``spec``'s), with the private link; a mail failure undoes nothing."""
-    changed = [spec.by_key[key].text for key in changed_keys]
+    changed = [_question_words(spec, key) for key in changed_keys]
     _email_send(
         response=response,
         template="responses/email/amended.txt",
@@ -459,6 +459,14 @@ def amendment_notice_send(
         changed=changed,
     )
     logger.info("Amendment notice sent for response %s", response.reference)
+
+
+def _question_words(spec: ConsultationSpec, key: str) -> str:
+    """A question's text; a matrix row's after its question's ("Safeguards: A law")."""
+    parent_key, _, row = key.partition("__")
+    if row and parent_key in spec.by_key:
+        return f"{spec.by_key[parent_key].text}: {spec.by_key[key].text}"
+    return spec.by_key[key].text
 
 
 def _email_send(

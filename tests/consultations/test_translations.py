@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from consult.consultations import queries
 from consult.consultations.definition import DefinitionError, missing_translations
 from consult.consultations.models import Consultation
 from consult.consultations.queries import Untranslated, consultation_spec
@@ -379,3 +380,21 @@ def test_the_built_in_consultation_is_wholly_in_welsh() -> None:
     assert spec.by_key["safeguard_importance__specific_law"].text == (
         "Cyfraith benodol wedi’i phasio gan Senedd y DU"
     )
+
+
+@pytest.mark.django_db
+def test_the_structures_kept_are_those_used_last(definition, write_definition, monkeypatch):
+    monkeypatch.setattr(queries, "SPECS_KEPT", 2)
+    consultation = consultation_load(path=write_definition(definition), now=NOW).consultation
+    english = consultation_spec(consultation, "en")
+    welsh = consultation_spec(consultation, "cy")
+
+    assert consultation_spec(consultation, "en") is english  # used: now the newest
+    consultation_spec(consultation, "xx")  # a language not offered: the English one, used
+    consultation_spec(consultation, "ga")  # nor is this one
+    definition["slug"] = "another-consultation"
+    other = consultation_load(path=write_definition(definition, name="other.yaml"), now=NOW)
+    consultation_spec(other.consultation, "en")  # a third structure: the oldest goes
+
+    assert consultation_spec(consultation, "en") is english
+    assert consultation_spec(consultation, "cy") is not welsh

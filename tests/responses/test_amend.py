@@ -25,7 +25,7 @@ from consult.responses import services
 from consult.responses.models import Amendment, Answer, Respondent, Response, ResponseStatus
 from consult.responses.queries import response_answer_map
 from tests.analysis.conftest import respond, user_make
-from tests.responses.helpers import INDIVIDUAL, answer_all, section_post
+from tests.responses.helpers import INDIVIDUAL, answer_all, default_value, section_post
 from tests.responses.test_tallies import assert_tallies_match_the_answers
 
 FIRST = {**INDIVIDUAL, "lfr_overall": "never", "other_safeguards": "Independent oversight"}
@@ -388,6 +388,28 @@ def test_saved_changes_are_confirmed_by_email_with_the_questions_changed(
     assert "You changed your answers to:\n\n- " + question + "\n" in notice.body
     assert f"http://testserver{link}" in notice.body
     assert "If you did not make these changes, someone else has your private link" in notice.body
+
+
+def test_a_changed_matrix_row_is_named_with_its_question(
+    client, consultation, sent, django_capture_on_commit_callbacks
+):
+    _response, link = sent
+    mail.outbox.clear()
+    spec = consultation_spec(consultation)
+    row = spec.by_key["lfr_by_operator__police"]
+    now = FIRST.get(row.key, default_value(row))  # what the response was sent with
+    other = next(option.code for option in row.options if option.code != now)
+
+    save_changes(
+        client,
+        consultation,
+        link,
+        django_capture_on_commit_callbacks,
+        use={**FIRST, row.key: other},
+    )
+
+    (notice,) = mail.outbox
+    assert f"\n- {spec.by_key['lfr_by_operator'].text}: {row.text}\n" in notice.body
 
 
 def test_a_changed_email_address_is_told_at_both_addresses(
