@@ -204,7 +204,11 @@ def export_rows(*, responses: QuerySet[Response], layout: Layout, variant: str) 
     ).iterator(chunk_size=BATCH_SIZE)
     while batch := list(islice(response_rows, BATCH_SIZE)):
         rows: dict[Any, Row] = {}
-        for pk, reference, submitted_at, language, channel, document, _publication in batch:
+        for pk, reference, submitted_at, language, channel, document, publication in batch:
+            if publishable and publication != PublicationChoice.NAMED:
+                # Published without a name, a response's document is not published, and
+                # its column does not say there was one.
+                document = None
             row: Row = [None] * layout.width
             # META_COLUMNS
             row[:5] = reference, iso_utc(submitted_at), language, channel, document or ""
