@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from consult.audit import AppendOnlyModel, AppendOnlyQuerySet
 from consult.consultations.models import Consultation, Option, Question
@@ -227,9 +228,10 @@ class DayTally(models.Model):
 class DocumentKind(models.TextChoices):
     """What a supporting document is, from its content; the value is its file extension."""
 
+    # Shown to respondents in the page's language.
     PDF = "pdf", "PDF"
-    DOCX = "docx", "Word document (DOCX)"
-    ODT = "odt", "OpenDocument text (ODT)"
+    DOCX = "docx", gettext_lazy("Word document (DOCX)")
+    ODT = "odt", gettext_lazy("OpenDocument text (ODT)")
 
 
 class Document(models.Model):

@@ -27,7 +27,7 @@ from consult.responses.models import Response
 from consult.responses.services import receipt_token
 from tests.analysis.conftest import respond, user_make
 from tests.exports.readers import fetch, read_csv
-from tests.responses.documents import PNG, pdf_bytes
+from tests.responses.documents import PNG, docx_bytes, pdf_bytes
 from tests.responses.helpers import (
     INDIVIDUAL,
     answer_all,
@@ -248,6 +248,20 @@ def test_the_supporting_document_page_in_welsh(client, consultation):
     assert "Dogfen ategol (dewisol)" in page
     assert "Uwchlwytho ffeil" in page
     assert "llai na " in page
+
+
+def test_an_attached_document_s_type_is_in_welsh(client, consultation):
+    answer_all(client, consultation, INDIVIDUAL | {"respondent_type": "organisation"})
+    upload = SimpleUploadedFile("paper.docx", docx_bytes())
+    assert client.post(document_url(consultation), {"document": upload}).status_code == 302
+
+    document_page = welsh(client).get(document_url(consultation)).content.decode()
+    check = client.get(check_url(consultation)).content.decode()
+
+    for page in (document_page, check):
+        assert "paper.docx" in page
+        assert "Dogfen Word (DOCX)" in page
+        assert "Word document" not in page
 
 
 def test_the_character_count_and_the_divider_speak_welsh(client, consultation):
