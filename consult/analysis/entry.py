@@ -4,7 +4,7 @@ was received kept in the staff member's session (one per consultation)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
@@ -25,7 +25,7 @@ SESSION_KEY = "consult.entries"
 class EntryJourney(Journey):
     channel: str = ResponseChannel.POST
     received: date | None = None
-    language: str = settings.LANGUAGE_CODE
+    language: str = field(default_factory=lambda: settings.LANGUAGE_CODE)
 
     def section_url(self, section: SectionSpec) -> str:
         return reverse("analysis:entry_section", args=[self.consultation.slug, section.key])

@@ -208,7 +208,7 @@ def export_rows(*, responses: QuerySet[Response], layout: Layout, variant: str) 
             if publishable and publication != PublicationChoice.NAMED:
                 # Published without a name, a response's document is not published, and
                 # its column does not say there was one.
-                document = None
+                document = ""
             row: Row = [None] * layout.width
             # META_COLUMNS
             row[:5] = reference, iso_utc(submitted_at), language, channel, document or ""

@@ -291,6 +291,35 @@ def test_the_receipt_and_withdrawal_pages_in_welsh(client, consultation, submit)
     assert ">Canslo</a>" in withdraw
 
 
+def test_the_receipt_s_times_end_no_sentence_in_either_language(client, consultation, submit):
+    answer_all(client, consultation, INDIVIDUAL)
+    submit(client, consultation)
+    url = reverse("responses:receipt", args=[receipt_token(response=Response.objects.get())])
+
+    english = client.get(url).content.decode()
+    welsh_page = welsh(Client()).get(url).content.decode()
+
+    assert re.search(r"You sent this response at \d+:\d\d[ap]\.m\. on \d+ \w+ \d{4}\.", english)
+    assert re.search(r"Anfonoch yr ymateb hwn am \d+:\d\d\S+ ar \d+ \w+ \d{4}\.", welsh_page)
+    assert "m.." not in english
+    assert "h.." not in welsh_page
+
+
+def test_a_title_left_in_english_is_marked_wherever_it_is_shown(client, consultation):
+    del consultation.translations["cy"]["title"]
+    consultation.save(update_fields=["translations"])
+    answer_all(client, consultation, INDIVIDUAL)
+    title = f'lang="en">{consultation.title}<'
+
+    home = welsh(client).get(reverse("responses:home")).content.decode()
+    section = client.get(section_url(consultation, "about-you")).content.decode()
+    check = client.get(check_url(consultation)).content.decode()
+
+    assert title in home
+    assert f'<span lang="en">{consultation.title}</span>' in section  # after "Rhan 1 o 7:"
+    assert f'<span class="govuk-caption-l" {title}' in check
+
+
 def test_questions_left_in_english_on_a_welsh_page_are_marked_as_english(client, consultation):
     welsh_text = consultation.translations["cy"]
     del welsh_text["sections"]["about-you"]["title"]

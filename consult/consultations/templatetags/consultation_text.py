@@ -6,7 +6,6 @@ language on a page in another one (WCAG 3.1.2, language of parts); for the spec'
 import html
 
 from django import template
-from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
@@ -26,10 +25,10 @@ def text(consultation: Consultation, field: str) -> str:
 @register.filter
 def text_lang(consultation: Consultation, field: str) -> SafeString:
     """`` lang="en"`` when ``field`` falls back to the definition's language, else nothing."""
-    language = get_language()
-    if language == settings.LANGUAGE_CODE or consultation.translations.get(language, {}).get(field):
+    language, own = get_language(), definition_language()
+    if language == own or consultation.translations.get(language, {}).get(field):
         return SafeString("")
-    return format_html(' lang="{}"', settings.LANGUAGE_CODE)
+    return format_html(' lang="{}"', own)
 
 
 @register.filter
