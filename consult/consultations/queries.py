@@ -74,19 +74,8 @@ class SectionSpec:
 
 
 @dataclass(frozen=True)
-class ConsultationText:
-    """The consultation's own words, in the language of a spec."""
-
-    title: str
-    summary: str
-    body: str
-    privacy_notice: str
-
-
-@dataclass(frozen=True)
 class ConsultationSpec:
     language: str
-    text: ConsultationText
     sections: tuple[SectionSpec, ...]
     by_key: Mapping[str, QuestionSpec] = field(repr=False)
     by_id: Mapping[int, QuestionSpec] = field(repr=False)
@@ -261,12 +250,6 @@ def _spec(consultation: Consultation, language: str) -> ConsultationSpec:
     )
     return ConsultationSpec(
         language=language,
-        text=ConsultationText(
-            title=over(consultation.title, translation, "title"),
-            summary=over(consultation.summary, translation, "summary"),
-            body=over(consultation.body, translation, "body"),
-            privacy_notice=over(consultation.privacy_notice, translation, "privacy_notice"),
-        ),
         sections=sections,
         by_key=by_key,
         by_id={question.id: question for question in by_key.values()},

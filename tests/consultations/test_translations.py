@@ -93,8 +93,8 @@ def test_the_spec_in_welsh_has_every_text_in_welsh(welsh_definition, write_defin
     spec = consultation_spec(consultation, language="cy")
 
     assert spec.language == "cy"
-    assert spec.text.title == "Ymgynghoriad prawf"
-    assert spec.text.privacy_notice.startswith("## Pwy sy'n rheoli")
+    assert consultation.text("title", "cy") == "Ymgynghoriad prawf"
+    assert consultation.text("privacy_notice", "cy").startswith("## Pwy sy'n rheoli")
     assert [s.title for s in spec.sections] == ["Amdanoch chi", "Eich barn", "Eich manylion"]
     assert spec.section("views").intro == "Dywedwch wrthym beth rydych chi'n ei feddwl."
     support = spec.by_key["support"]
@@ -116,7 +116,7 @@ def test_the_default_spec_is_english_and_shares_the_structure(
     english = consultation_spec(consultation)
     welsh = consultation_spec(consultation, language="cy")
 
-    assert english.text.title == "A test consultation"
+    assert consultation.text("title", "en") == "A test consultation"
     assert english.by_key["support"].text == "Do you support the proposal?"
     assert [q.key for q in english.answerable()] == [q.key for q in welsh.answerable()]
     assert [(q.id, q.required, q.condition_key) for q in english.answerable()] == [
@@ -139,11 +139,11 @@ def test_a_consultation_without_translations_is_english_in_every_language(
     spec = consultation_spec(consultation, language=language)
 
     assert spec.language == shown
-    assert spec.text.title == "A test consultation"
     question = spec.sections[0].questions[0]
+    assert question.text == "Are you responding as an individual or an organisation?"
     # On a Welsh page, English text is marked as such; in English (or a language not
     # offered, which is shown in English) nothing is.
-    marked = [spec.text.title, spec.sections[0].title, question.text]
+    marked = [spec.sections[0].title, question.text, question.options[0].label]
     assert [isinstance(text, Untranslated) for text in marked] == [shown == "cy"] * 3
 
 
@@ -172,7 +172,7 @@ def test_missing_translations_fall_back_to_english_and_are_reported(
         f"{path}: cy: question 'safeguards': row 'notice' label",
     )
     spec = consultation_spec(result.consultation, language="cy")
-    assert spec.text.summary == "A consultation used by the loader tests."
+    assert result.consultation.text("summary", "cy") == "A consultation used by the loader tests."
     assert spec.section("views").title == "Eich barn"
     assert spec.section("views").intro == "Tell us what you think."
     assert spec.by_key["region"].text == "Where do you live?"
@@ -183,12 +183,12 @@ def test_missing_translations_fall_back_to_english_and_are_reported(
     ]
     assert spec.by_key["safeguards__notice"].text == "Public notice"
     # Exactly the texts in English are marked as English.
-    texts = [spec.text.title, spec.text.summary, spec.section("views").title]
-    texts += [spec.section("views").intro, spec.by_key["region"].text]
+    texts = [spec.section("views").title, spec.section("views").intro]
+    texts += [spec.by_key["region"].text]
     texts += [o.label for o in spec.by_key["support"].options]
     texts += [spec.by_key["safeguards__notice"].text, spec.by_key["safeguards__law"].text]
     assert [isinstance(text, Untranslated) for text in texts] == [
-        *(False, True, False, True, True),
+        *(False, True, True),
         *(False, False, True),
         *(True, False),
     ]
@@ -260,12 +260,9 @@ def test_a_third_language_is_configuration_and_translations_only(
 
     result = consultation_load(path=write_definition(welsh_definition), now=NOW)
 
-    assert consultation_spec(result.consultation, language="ga").text.title == (
-        "Comhairliúchán tástála"
-    )
-    assert consultation_spec(result.consultation, language="cy").text.title == (
-        "Ymgynghoriad prawf"
-    )
+    assert consultation_spec(result.consultation, language="ga").language == "ga"
+    assert result.consultation.text("title", "ga") == "Comhairliúchán tástála"
+    assert result.consultation.text("title", "cy") == "Ymgynghoriad prawf"
     assert f"{result.warnings[0].split(': ', 1)[1]}" == "ga: the consultation: summary"
     assert not any(": cy: " in warning for warning in result.warnings)
 
@@ -284,8 +281,9 @@ def test_a_language_the_site_does_not_offer_loads_with_a_warning(
     assert err.getvalue().strip() == (
         "translation into 'cy' not shown: the site does not offer it (TRANSLATIONS)"
     )
-    consultation = Consultation.objects.get()
-    assert consultation_spec(consultation, language="cy").text.title == "A test consultation"
+    spec = consultation_spec(Consultation.objects.get(), language="cy")
+    assert spec.language == "en"
+    assert spec.sections[0].title == "About you"
 
 
 def _welsh(**fields: Any) -> Any:
@@ -373,8 +371,8 @@ def test_the_built_in_consultation_is_wholly_in_welsh() -> None:
 
     assert result.warnings == ()
     spec = consultation_spec(result.consultation, language="cy")
-    assert spec.text.title == "Adnabod wynebau byw mewn mannau cyhoeddus"
-    assert spec.text.body.startswith("Pwyllgor trawsbleidiol o Aelodau Seneddol")
+    assert result.consultation.text("title", "cy") == "Adnabod wynebau byw mewn mannau cyhoeddus"
+    assert result.consultation.text("body", "cy").startswith("Pwyllgor trawsbleidiol o Aelodau")
     assert spec.section("about-you").title == "Amdanoch chi"
     assert spec.by_key["region"].option_by_code("wales").label == "Cymru"
     assert spec.by_key["safeguard_importance__specific_law"].text == (
