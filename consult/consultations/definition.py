@@ -301,7 +301,7 @@ def definition_read(*, path: Path) -> LoadedDefinition:
     except (OSError, UnicodeDecodeError) as error:
         raise DefinitionError(f"{path}: cannot be read ({error})") from error
     try:
-        raw = yaml.load(source, Loader=_DefinitionLoader)  # noqa: S506 - a safe loader
+        raw = yaml.load(source, Loader=_DefinitionLoader)  # noqa: S506  # nosec B506 - a SafeLoader
     except (yaml.YAMLError, ValueError) as error:  # ValueError: "2026-02-30", "!!int x"
         raise DefinitionError(f"{path}: is not valid YAML ({error})") from error
     except RecursionError as error:
