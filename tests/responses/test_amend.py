@@ -351,6 +351,9 @@ def test_the_record_cannot_be_changed_and_goes_with_an_erasure(consultation):
     assert_tallies_match_the_answers(consultation)
 
 
+CHANGED = {**FIRST, "lfr_overall": "strict_safeguards"}  # the "use" section, one answer changed
+
+
 def save_changes(client: Client, consultation, link: str, capture, **changes) -> None:
     """Change answers on their sections, then save them, running what waits for the
     commit (the email)."""
@@ -371,13 +374,7 @@ def test_saved_changes_are_confirmed_by_email_with_the_questions_changed(
     response, link = sent
     mail.outbox.clear()
 
-    save_changes(
-        client,
-        consultation,
-        link,
-        django_capture_on_commit_callbacks,
-        use={**FIRST, "lfr_overall": "strict_safeguards"},
-    )
+    save_changes(client, consultation, link, django_capture_on_commit_callbacks, use=CHANGED)
 
     (notice,) = mail.outbox
     assert notice.to == ["ada@example.com"]
@@ -452,13 +449,7 @@ def test_changes_made_in_welsh_are_confirmed_in_welsh(
     mail.outbox.clear()
     client.cookies.load({settings.LANGUAGE_COOKIE_NAME: "cy"})
 
-    save_changes(
-        client,
-        consultation,
-        link,
-        django_capture_on_commit_callbacks,
-        use={**FIRST, "lfr_overall": "strict_safeguards"},
-    )
+    save_changes(client, consultation, link, django_capture_on_commit_callbacks, use=CHANGED)
 
     (notice,) = mail.outbox
     assert notice.subject.startswith("Newidiadau wedi’u cadw i’ch ymateb i “")
