@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -20,10 +21,10 @@ from consult.responses import services
 from consult.responses.forms import SectionForm
 from consult.responses.views import (
     check_page,
-    journey_onward,
     missing_links,
     section_or_404,
     section_page,
+    section_saved,
 )
 
 LAYOUT = "analysis/entry_layout.html"
@@ -80,18 +81,8 @@ def entry_section(request: HttpRequest, slug: str, section_key: str) -> HttpResp
     data = request.POST if request.method == "POST" else None
     form = SectionForm(data, questions=questions, answers=answers, on_behalf=True)
     if form.is_valid():
-        assert journey.response is not None  # noqa: S101 - entry_load gives a draft
-        try:
-            answers = services.section_save(
-                response=journey.response,
-                spec=spec,
-                section=current,
-                values=form.answer_values(),
-                now=timezone.now(),
-            )
-        except services.ResponseNotDraftError:
-            return redirect("analysis:entry_start", slug=slug)
-        return redirect(journey_onward(request, journey, spec, current, answers))
+        start_url = reverse("analysis:entry_start", args=[slug])
+        return section_saved(request, journey, spec, current, form, sent_url=start_url)
     return section_page(
         request,
         journey,

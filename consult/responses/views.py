@@ -97,18 +97,34 @@ def section(request: HttpRequest, slug: str, section_key: str) -> HttpResponse:
                 consultation=journey.consultation, now=timezone.now()
             )
             journey_remember(request, journey)
-        try:
-            answers = services.section_save(
-                response=journey.response,
-                spec=spec,
-                section=current,
-                values=form.answer_values(),
-                now=timezone.now(),
-            )
-        except services.ResponseNotDraftError:
-            return redirect("responses:confirmation", slug=slug)
-        return redirect(journey_onward(request, journey, spec, current, answers))
+        sent_url = reverse("responses:confirmation", args=[slug])
+        return section_saved(request, journey, spec, current, form, sent_url=sent_url)
     return section_page(request, journey, spec, current, form, answers)
+
+
+def section_saved(
+    request: HttpRequest,
+    journey: Journey,
+    spec: ConsultationSpec,
+    current: SectionSpec,
+    form: SectionForm,
+    *,
+    sent_url: str,
+) -> HttpResponse:
+    """Save a valid section's answers to the journey's draft and go on, for any journey
+    that saves as it goes; to ``sent_url`` if the draft was sent meanwhile."""
+    assert journey.response is not None  # noqa: S101 - the caller has a draft
+    try:
+        answers = services.section_save(
+            response=journey.response,
+            spec=spec,
+            section=current,
+            values=form.answer_values(),
+            now=timezone.now(),
+        )
+    except services.ResponseNotDraftError:
+        return redirect(sent_url)
+    return redirect(journey_onward(request, journey, spec, current, answers))
 
 
 def section_or_404(spec: ConsultationSpec, section_key: str) -> SectionSpec:
